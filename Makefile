@@ -1,0 +1,124 @@
+# gpmc: MPI-parallel Monte Carlo verification of generative-prior random-matrix conditions.
+# `make demo` and `make check` are the two commands a new user needs (see README.md).
+
+PKGS      := gsl hdf5 fftw3 openblas lapacke inih ompi-c
+# Debian packages behind PKGS, the tests and the analysis tools.
+DEB_PKGS  := build-essential pkg-config libopenmpi-dev openmpi-bin libgsl-dev libhdf5-dev \
+             hdf5-tools libfftw3-dev libopenblas-dev liblapacke-dev librandom123-dev \
+             libinih-dev libcmocka-dev python3-h5py python3-numpy python3-matplotlib \
+             python3-pytest
+BENCH_DEB := python3-torch
+
+CC        ?= gcc
+PREFIX    ?= /usr/local
+BUILD     ?= build
+OPT       ?= -O2
+SANITIZE  ?=
+NP        ?= $(shell nproc 2>/dev/null || echo 2)
+
+# The first python3 that imports h5py (Debian's), else /usr/bin/python3.
+PYTHON ?= $(shell for p in python3 /usr/bin/python3; do \
+            $$p -c 'import h5py' >/dev/null 2>&1 && { command -v $$p; exit 0; }; done; \
+            echo /usr/bin/python3)
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# GSL's CBLAS symbols come from OpenBLAS, not libgslcblas.
+PKG_LIBS   := $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+VERSION    := 0.1.0
+
+CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror $(OPT) -g -D_POSIX_C_SOURCE=200809L \
+             -Iinclude $(PKG_CFLAGS) $(SANITIZE) \
+             -DGPMC_VERSION='"$(VERSION)"' -DGPMC_GIT_COMMIT='"$(GIT_COMMIT)"' \
+             -DGPMC_CFLAGS='"$(OPT) $(SANITIZE)"' $(CFLAGS)
+LDLIBS_ALL = $(SANITIZE) $(PKG_LIBS) -lm $(LDFLAGS)
+
+LIB_SRC  := $(wildcard src/numerics/*.c src/experiments/*.c) \
+            $(filter-out src/driver/main.c,$(wildcard src/driver/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+export OMPI_ALLOW_RUN_AS_ROOT=1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OPENBLAS_NUM_THREADS=1
+export OMP_NUM_THREADS=1
+
+.PHONY: all deps bench-deps demo check check-asan bench install clean tests
+
+all: $(BUILD)/gpmc
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/gpmc/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libgpmc.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/gpmc: $(BUILD)/obj/src/driver/main.o $(BUILD)/libgpmc.a
+	$(CC) $^ -o $@ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgpmc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(BUILD)/libgpmc.a -o $@ $(LDLIBS_ALL) -lcmocka
+
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgpmc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(BUILD)/libgpmc.a -o $@ $(LDLIBS_ALL)
+
+tests: $(BUILD)/gpmc $(UNIT_BIN)
+
+# Install only what is missing; as non-root, print the exact command instead.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	    | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; \
+	elif [ "$$(id -u)" = 0 ]; then echo "deps: installing$$(echo $$missing | sed 's/^/ /')"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends $$missing; \
+	else echo "deps: missing packages; run:"; \
+	    echo "  sudo apt-get install -y $$(echo $$missing)"; exit 1; fi
+
+bench-deps: deps
+	@dpkg-query -W -f='$${Status}\n' $(BENCH_DEB) 2>/dev/null | grep -q 'install ok installed' \
+	  || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	       --no-install-recommends $(BENCH_DEB); } \
+	  || { echo "bench-deps: run: sudo apt-get install -y $(BENCH_DEB)"; exit 1; }
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p results
+	mpirun --oversubscribe -np $(NP) $(BUILD)/gpmc run jobs/specs/demo.ini -o results/demo.h5 --force
+	$(BUILD)/gpmc info results/demo.h5
+	@if [ -f analysis/table.py ]; then \
+	  $(PYTHON) analysis/table.py results/demo.h5 --format markdown -o results/demo.md && \
+	  $(PYTHON) analysis/plot.py results/demo.h5 -o results/demo.png && \
+	  echo "demo: wrote results/demo.h5, results/demo.md, results/demo.png"; fi
+
+check: tests
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run_all.sh
+
+# Same suites under AddressSanitizer and UBSan, in a separate build tree.
+check-asan:
+	@$(MAKE) --no-print-directory tests BUILD=build-asan OPT=-O1 \
+	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	@BUILD=build-asan PYTHON=$(PYTHON) GPMC_ASAN=1 \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run_all.sh
+
+bench: all $(BENCH_BIN)
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/bench/run_bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gpmc/specs $(DESTDIR)$(PREFIX)/share/gpmc/analysis
+	install -m 755 $(BUILD)/gpmc $(DESTDIR)$(PREFIX)/bin/gpmc
+	install -m 644 jobs/specs/*.ini $(DESTDIR)$(PREFIX)/share/gpmc/specs/
+	install -m 644 analysis/*.py $(DESTDIR)$(PREFIX)/share/gpmc/analysis/ 2>/dev/null || true
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,19 @@
+/* The gpmc commands. Each returns a GPMC_EXIT_* code; errors are printed on rank 0 as
+ * `gpmc: error: <where>: <what>`. */
+#ifndef GPMC_CLI_H
+#define GPMC_CLI_H
+
+int gpmc_cmd_list(int argc, char **argv);
+int gpmc_cmd_run(int argc, char **argv);
+int gpmc_cmd_resume(int argc, char **argv);
+int gpmc_cmd_info(int argc, char **argv);
+int gpmc_cmd_merge(int argc, char **argv);
+
+/* Print the current error message as `gpmc: error: ...` (rank 0 only) and return code. */
+int gpmc_cli_fail(int code);
+int gpmc_cli_rank(void);
+/* The command line as one string, for the output file. */
+const char *gpmc_cli_command_line(void);
+void gpmc_cli_set_command_line(int argc, char **argv);
+
+#endif

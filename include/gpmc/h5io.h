@@ -1,0 +1,36 @@
+/* The HDF5 file (format_version 1, README "Output"). Rank 0 writes the whole file to
+ * FILE.tmp and renames it over FILE, so the file on disk is always complete: every
+ * checkpoint is a valid result file and `gpmc resume` reads it. */
+#ifndef GPMC_H5IO_H
+#define GPMC_H5IO_H
+
+#include "gpmc/results.h"
+
+#define GPMC_FORMAT_VERSION 1
+
+typedef struct {
+    const char *command_line;
+    const char *created;   /* UTC ISO 8601 of the first start */
+    int nranks;
+    int complete;          /* every task of the shard is done */
+} gpmc_h5_meta;
+
+int gpmc_h5_write(const char *path, const gpmc_results *res, const gpmc_h5_meta *meta);
+
+/* What a file says about how it was made: enough to rebuild its spec and plan. */
+typedef struct {
+    char *spec_path, *spec_text, *created, *command_line;
+    char **overrides;
+    size_t noverrides;
+    unsigned shard_i, shard_n;
+    uint64_t seed;
+    long trials;
+    char *experiment, *gpmc_version;
+} gpmc_h5_origin;
+
+int gpmc_h5_read_origin(const char *path, gpmc_h5_origin *origin);
+void gpmc_h5_origin_free(gpmc_h5_origin *origin);
+/* Load the stored trials of `path` into res (built from the same spec and plan). */
+int gpmc_h5_read_results(const char *path, gpmc_results *res);
+
+#endif

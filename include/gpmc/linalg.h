@@ -1,0 +1,29 @@
+/* Thin wrappers over CBLAS/LAPACKE. Matrices are row-major. Include this header, never
+ * OpenBLAS's cblas.h next to GSL's gsl_cblas.h (their enums clash): CBLAS goes through
+ * gsl_cblas.h, linked against OpenBLAS. */
+#ifndef GPMC_LINALG_H
+#define GPMC_LINALG_H
+
+#include <gsl/gsl_cblas.h>
+#include <stddef.h>
+
+/* Eigenvalues of symmetric k x k matrices with no allocation per call:
+ * allocate once per size, then call gpmc_symeig_extreme() as often as needed. */
+typedef struct gpmc_symeig gpmc_symeig;
+
+gpmc_symeig *gpmc_symeig_alloc(size_t k);
+void gpmc_symeig_free(gpmc_symeig *e);
+/* Smallest and largest eigenvalue of the symmetric row-major matrix a (k x k; only the
+ * upper triangle is read; a is not modified). GPMC_OK or GPMC_ENUM. */
+int gpmc_symeig_extreme(gpmc_symeig *e, const double *a, double *lmin, double *lmax);
+/* Spectral norm of a symmetric matrix = max(|lmin|, |lmax|); NaN on failure. */
+double gpmc_symeig_norm(gpmc_symeig *e, const double *a);
+
+/* Spectral norm (largest singular value) of a general rows x cols row-major matrix;
+ * `work` holds rows*cols + 5*min(rows,cols) doubles. NaN on failure. */
+double gpmc_norm2(const double *a, size_t rows, size_t cols, double *work);
+
+double gpmc_dot(const double *x, const double *y, size_t n);
+double gpmc_nrm2(const double *x, size_t n);
+
+#endif

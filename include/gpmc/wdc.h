@@ -1,0 +1,46 @@
+/* The WDC deviation evaluator (MATH.md, Conditions 1): for a fixed W in R^{n x k} and a
+ * batch of pairs (x_b, y_b),
+ *
+ *     dev_b = || W_{+,x_b}^T W_{+,y_b} - alpha Q_{x_b,y_b} ||     (spectral norm),
+ *
+ * with W_{+,x}^T W_{+,y} = sum_i 1{w_i.x > 0} 1{w_i.y > 0} w_i w_i^T computed for the
+ * whole batch as two GEMMs: the pre-activations [X; Y] W^T, then the B x n matrix of
+ * masks times the n x k(k+1)/2 matrix whose row i is the packed upper triangle of
+ * w_i w_i^T (built once per W). The experiment `wdc` (src/experiments/wdc.c), its tests
+ * and its benchmark all call this code. */
+#ifndef GPMC_WDC_H
+#define GPMC_WDC_H
+
+#include <stddef.h>
+
+typedef struct gpmc_wdc_eval gpmc_wdc_eval;
+
+/* An evaluator for n x k weights and batches of up to `batch` pairs; NULL on allocation
+ * failure. Everything the evaluation needs is allocated here, nothing later. */
+gpmc_wdc_eval *gpmc_wdc_eval_alloc(size_t n, size_t k, size_t batch);
+void gpmc_wdc_eval_free(gpmc_wdc_eval *ev);
+
+/* Bytes gpmc_wdc_eval_alloc(n, k, batch) would allocate (to refuse a point before any
+ * compute); SIZE_MAX if that overflows size_t. */
+size_t gpmc_wdc_eval_bytes(size_t n, size_t k, size_t batch);
+
+/* Use W (n x k, row-major; referenced, not copied: keep it alive and unchanged while
+ * evaluating) and the scale alpha of Q. Builds the stacked outer products. */
+void gpmc_wdc_eval_set_w(gpmc_wdc_eval *ev, const double *w, double alpha);
+
+/* dev[b] = ||W_{+,x_b}^T W_{+,y_b} - alpha Q_{x_b,y_b}|| for b < nb <= batch, where x and y
+ * are nb x k row-major (nonzero rows; passing y = x evaluates the diagonal x = y).
+ * Deterministic: the result depends only on W, alpha, the pairs and nb.
+ * GPMC_OK, or GPMC_ENUM if an eigenvalue computation failed (non-finite input). */
+int gpmc_wdc_eval_pairs(gpmc_wdc_eval *ev, const double *x, const double *y, size_t nb,
+                        double *dev);
+
+/* The deviation matrix W_{+,x}^T W_{+,y} - alpha Q_{x,y} of one pair, k x k row-major
+ * (both triangles), through the same batched code path. GPMC_OK or GPMC_ENUM. */
+int gpmc_wdc_eval_matrix(gpmc_wdc_eval *ev, const double *x, const double *y, double *out);
+
+/* Floating-point operations of the two GEMMs per pair (2 * 2k n for the pre-activations
+ * of x and y, 2 n k(k+1)/2 for the masked Gram): the count benchmarks divide by time. */
+double gpmc_wdc_gemm_flops(size_t n, size_t k);
+
+#endif

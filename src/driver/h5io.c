@@ -1,0 +1,664 @@
+/* One small writer in the manner of SWIFT's common_io.c: typed helpers for attributes and
+ * datasets, every HDF5 return checked with the object's name in the message. */
+#include "gpmc/h5io.h"
+#include "gpmc/error.h"
+#include "gpmc/summary.h"
+#include "gpmc/stats.h"
+
+#include <fftw3.h>
+#include <gsl/gsl_version.h>
+#include <hdf5.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *openblas_get_config(void); /* OpenBLAS's cblas.h clashes with gsl_cblas.h */
+
+#define FAIL(what, name) gpmc_error(GPMC_EIO, path, "HDF5: cannot %s '%s'", what, name)
+
+static const char *path; /* file being written or read, for messages */
+
+/* ---- typed attribute helpers ---- */
+
+static hid_t str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+static int attr_write(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                      const void *data)
+{
+    hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t a = space < 0 ? -1 : H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t w = a < 0 ? -1 : H5Awrite(a, type, data);
+    if (a >= 0)
+        H5Aclose(a);
+    if (space >= 0)
+        H5Sclose(space);
+    return w < 0 ? FAIL("write attribute", name) : GPMC_OK;
+}
+
+static int attr_str(hid_t loc, const char *name, const char *value)
+{
+    hid_t t = str_type();
+    const char *v = value ? value : "";
+    int st = attr_write(loc, name, t, 0, NULL, &v);
+    H5Tclose(t);
+    return st;
+}
+
+static int attr_strs(hid_t loc, const char *name, const char *const *values, size_t n)
+{
+    hid_t t = str_type();
+    hsize_t dims[1] = {n};
+    int st = attr_write(loc, name, t, 1, dims, values);
+    H5Tclose(t);
+    return st;
+}
+
+static int attr_f64(hid_t loc, const char *name, double v)
+{
+    return attr_write(loc, name, H5T_NATIVE_DOUBLE, 0, NULL, &v);
+}
+
+static int attr_i64(hid_t loc, const char *name, long long v)
+{
+    return attr_write(loc, name, H5T_NATIVE_LLONG, 0, NULL, &v);
+}
+
+static int attr_u64(hid_t loc, const char *name, unsigned long long v)
+{
+    return attr_write(loc, name, H5T_NATIVE_ULLONG, 0, NULL, &v);
+}
+
+/* ---- datasets and groups ---- */
+
+static hid_t group(hid_t loc, const char *name)
+{
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        FAIL("create group", name);
+    return g;
+}
+
+static int dset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                const void *data, const char *doc, const char *units)
+{
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    hid_t d = space < 0 ? -1
+                        : H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t w = d < 0 ? -1 : H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    int st = w < 0 ? FAIL("write dataset", name) : GPMC_OK;
+    if (!st && doc)
+        st = attr_str(d, "doc", doc);
+    if (!st && units)
+        st = attr_str(d, "units", units);
+    if (d >= 0)
+        H5Dclose(d);
+    if (space >= 0)
+        H5Sclose(space);
+    return st;
+}
+
+static int dset_f64(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                    const double *data, const char *doc, const char *units)
+{
+    return dset(loc, name, H5T_NATIVE_DOUBLE, rank, dims, data, doc, units);
+}
+
+/* ---- the layout ---- */
+
+static const gpmc_value *point_values(const gpmc_plan *plan, size_t p)
+{
+    return plan->values + p * plan->exp->nparams;
+}
+
+/* Write value v of parameter def as an attribute called name. */
+static int attr_value(hid_t loc, const char *name, const gpmc_param_def *def, const gpmc_value *v)
+{
+    char text[2048];
+    switch (def->type) {
+    case GPMC_PARAM_INT:
+        return attr_i64(loc, name, (long long)v->num);
+    case GPMC_PARAM_REAL:
+        return attr_f64(loc, name, v->num);
+    case GPMC_PARAM_REAL_LIST:
+    case GPMC_PARAM_INT_LIST: {
+        hsize_t dims[1] = {v->len};
+        if (v->len == 0)
+            return attr_str(loc, name, "");
+        if (def->type == GPMC_PARAM_REAL_LIST)
+            return attr_write(loc, name, H5T_NATIVE_DOUBLE, 1, dims, v->list);
+        long long ll[GPMC_LIST_MAX];
+        for (size_t i = 0; i < v->len; i++)
+            ll[i] = (long long)v->list[i];
+        return attr_write(loc, name, H5T_NATIVE_LLONG, 1, dims, ll);
+    }
+    case GPMC_PARAM_BOOL:
+    case GPMC_PARAM_CHOICE:
+    default:
+        gpmc_value_format(def, v, text, sizeof text);
+        return attr_str(loc, name, text);
+    }
+}
+
+static int write_grid(hid_t file, const gpmc_plan *plan)
+{
+    const gpmc_spec *spec = plan->spec;
+    const gpmc_experiment *exp = plan->exp;
+    size_t P = plan->P;
+    hid_t g = group(file, "grid");
+    if (g < 0)
+        return GPMC_EIO;
+    const char *names[64];
+    char ratio_names[64][128];
+    long long shape[64];
+    double *col = malloc((P + 1) * sizeof *col);
+    const char **strs = malloc((P + 1) * sizeof *strs);
+    char (*text)[64] = malloc((P + 1) * sizeof *text);
+    int st = (col && strs && text) ? GPMC_OK : gpmc_error(GPMC_ENOMEM, path, "out of memory");
+    hsize_t dims[1] = {P};
+    for (size_t a = 0; a < spec->naxes && a < 64 && !st; a++) {
+        const gpmc_axis *ax = &spec->axes[a];
+        const gpmc_param_def *def = &exp->params[ax->param];
+        shape[a] = (long long)ax->n;
+        names[a] = def->name;
+        if (ax->ratio_of != GPMC_NO_PARAM) {
+            /* The axis itself is the ratio; the parameter it sets is derived. */
+            snprintf(ratio_names[a], sizeof ratio_names[a], "%s_over_%s", def->name,
+                     exp->params[ax->ratio_of].name);
+            names[a] = ratio_names[a];
+            /* The ratio as written (before rounding n) is what the user chose. */
+            size_t stride = 1;
+            for (size_t b = a + 1; b < spec->naxes; b++)
+                stride *= spec->axes[b].n;
+            for (size_t p = 0; p < P; p++)
+                col[p] = ax->values[(p / stride) % ax->n];
+            st = dset_f64(g, names[a], 1, dims, col, "grid axis: ratio as given in the spec", NULL);
+        }
+        if (st)
+            break;
+        for (size_t p = 0; p < P; p++)
+            col[p] = point_values(plan, p)[ax->param].num;
+        if (def->type == GPMC_PARAM_INT) {
+            long long *ll = (long long *)col; /* same size; converted in place */
+            for (size_t p = 0; p < P; p++)
+                ll[p] = (long long)col[p];
+            st = dset(g, def->name, H5T_NATIVE_LLONG, 1, dims, ll, def->doc, NULL);
+        } else if (def->type == GPMC_PARAM_REAL) {
+            st = dset_f64(g, def->name, 1, dims, col, def->doc, NULL);
+        } else {
+            for (size_t p = 0; p < P; p++) {
+                gpmc_value_format(def, &point_values(plan, p)[ax->param], text[p], sizeof text[p]);
+                strs[p] = text[p];
+            }
+            hid_t t = str_type();
+            st = dset(g, def->name, t, 1, dims, strs, def->doc, NULL);
+            H5Tclose(t);
+        }
+    }
+    if (!st)
+        st = attr_strs(g, "axes", names, spec->naxes);
+    if (!st) {
+        hsize_t n[1] = {spec->naxes};
+        st = spec->naxes ? attr_write(g, "shape", H5T_NATIVE_LLONG, 1, n, shape)
+                         : attr_str(g, "shape", "");
+    }
+    free(col);
+    free(strs);
+    free(text);
+    H5Gclose(g);
+    return st;
+}
+
+static int is_axis(const gpmc_spec *spec, size_t param)
+{
+    for (size_t a = 0; a < spec->naxes; a++)
+        if (spec->axes[a].param == param)
+            return 1;
+    return 0;
+}
+
+static int write_params(hid_t file, const gpmc_plan *plan)
+{
+    hid_t g = group(file, "params");
+    if (g < 0)
+        return GPMC_EIO;
+    int st = GPMC_OK;
+    for (size_t i = 0; i < plan->exp->nparams && !st; i++)
+        if (!is_axis(plan->spec, i))
+            st = attr_value(g, plan->exp->params[i].name, &plan->exp->params[i],
+                            &plan->spec->fixed[i]);
+    H5Gclose(g);
+    return st;
+}
+
+static int write_code(hid_t file, int nranks)
+{
+    hid_t g = group(file, "code");
+    if (g < 0)
+        return GPMC_EIO;
+    char buf[MPI_MAX_LIBRARY_VERSION_STRING + 64];
+    unsigned maj, min, rel;
+    int len = 0, st = GPMC_OK;
+    st = st ? st : attr_str(g, "gpmc_version", GPMC_VERSION);
+    st = st ? st : attr_str(g, "git_commit", GPMC_GIT_COMMIT);
+#ifdef __VERSION__
+    st = st ? st : attr_str(g, "compiler", "gcc-compatible " __VERSION__);
+#endif
+    st = st ? st : attr_str(g, "cflags", GPMC_CFLAGS);
+    H5get_libversion(&maj, &min, &rel);
+    snprintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel);
+    st = st ? st : attr_str(g, "hdf5_version", buf);
+    MPI_Get_library_version(buf, &len);
+    buf[strcspn(buf, "\n")] = '\0';
+    st = st ? st : attr_str(g, "mpi_version", buf);
+    st = st ? st : attr_str(g, "gsl_version", GSL_VERSION);
+    st = st ? st : attr_str(g, "fftw_version", fftw_version);
+    st = st ? st : attr_str(g, "openblas_config", openblas_get_config());
+    st = st ? st : attr_i64(g, "mpi_ranks", nranks);
+    H5Gclose(g);
+    return st;
+}
+
+static int write_trials(hid_t file, const gpmc_results *res)
+{
+    const gpmc_plan *plan = res->plan;
+    const gpmc_experiment *exp = plan->exp;
+    size_t P = plan->P, T = plan->T;
+    hsize_t dims[2] = {P, T};
+    hid_t gt = group(file, "trials"), gtime = group(file, "timing");
+    double *col = malloc((P * T + 1) * sizeof *col);
+    int st = (gt < 0 || gtime < 0) ? GPMC_EIO
+             : col ? GPMC_OK : gpmc_error(GPMC_ENOMEM, path, "out of memory");
+    for (size_t f = 0; f < exp->nfields && !st; f++) {
+        const gpmc_field_def *fd = &exp->fields[f];
+        if (fd->shape)
+            continue;
+        for (size_t p = 0; p < P; p++)
+            for (size_t t = 0; t < T; t++)
+                col[p * T + t] = gpmc_results_record(res, p, t)[plan->layouts[p].offset[f]];
+        st = dset_f64((fd->flags & GPMC_FIELD_TIMING) ? gtime : gt, fd->name, 2, dims, col,
+                      fd->doc, fd->units);
+    }
+    if (!st)
+        st = dset(gt, "done", H5T_NATIVE_UINT8, 2, dims, res->done,
+                  "1 once the trial is stored (gpmc resume runs the others)", NULL);
+    if (!st)
+        st = dset_f64(gtime, "trial_seconds", 2, dims, res->seconds,
+                      "wall-clock time of the whole trial (not reproducible)", "s");
+    free(col);
+    if (gt >= 0)
+        H5Gclose(gt);
+    if (gtime >= 0)
+        H5Gclose(gtime);
+    return st;
+}
+
+static int write_points(hid_t file, const gpmc_results *res)
+{
+    const gpmc_plan *plan = res->plan;
+    const gpmc_experiment *exp = plan->exp;
+    int any = 0;
+    for (size_t f = 0; f < exp->nfields; f++)
+        any |= exp->fields[f].shape != NULL;
+    if (!any)
+        return GPMC_OK;
+    hid_t gp = group(file, "points");
+    if (gp < 0)
+        return GPMC_EIO;
+    int st = GPMC_OK;
+    size_t T = plan->T;
+    double *buf = NULL;
+    for (size_t p = 0; p < plan->P && !st; p++) {
+        const gpmc_layout *lay = &plan->layouts[p];
+        char name[32];
+        snprintf(name, sizeof name, "%zu", p);
+        hid_t g = group(gp, name);
+        if (g < 0) {
+            st = GPMC_EIO;
+            break;
+        }
+        for (size_t a = 0; a < plan->spec->naxes && !st; a++) {
+            size_t i = plan->spec->axes[a].param;
+            st = attr_value(g, exp->params[i].name, &exp->params[i], &point_values(plan, p)[i]);
+        }
+        for (size_t f = 0; f < exp->nfields && !st; f++) {
+            if (!exp->fields[f].shape || lay->len[f] == 0)
+                continue;
+            double *nb = realloc(buf, (T * lay->len[f] + 1) * sizeof *buf);
+            if (!nb) {
+                st = gpmc_error(GPMC_ENOMEM, path, "out of memory");
+                break;
+            }
+            buf = nb;
+            for (size_t t = 0; t < T; t++)
+                memcpy(buf + t * lay->len[f], gpmc_results_record(res, p, t) + lay->offset[f],
+                       lay->len[f] * sizeof *buf);
+            hsize_t dims[GPMC_MAX_RANK + 1] = {T};
+            for (int r = 0; r < lay->rank[f]; r++)
+                dims[r + 1] = lay->dims[f][r];
+            st = dset_f64(g, exp->fields[f].name, lay->rank[f] + 1, dims, buf,
+                          exp->fields[f].doc, exp->fields[f].units);
+        }
+        H5Gclose(g);
+    }
+    free(buf);
+    H5Gclose(gp);
+    return st;
+}
+
+static int write_summary(hid_t file, const gpmc_results *res)
+{
+    const gpmc_plan *plan = res->plan;
+    const gpmc_experiment *exp = plan->exp;
+    size_t P = plan->P, E_max = GPMC_LIST_MAX;
+    hid_t gs = group(file, "summary");
+    if (gs < 0)
+        return GPMC_EIO;
+    double *scratch = malloc((plan->T + 1) * sizeof *scratch);
+    double *cols = malloc((8 * P + 3 * P * E_max + 1) * sizeof *cols);
+    int st = scratch && cols ? GPMC_OK : gpmc_error(GPMC_ENOMEM, path, "out of memory");
+    static const char *stat_names[] = {"mean", "std", "min", "q05", "q50", "q95", "max", "n"};
+    hsize_t d1[1] = {P};
+    for (size_t f = 0; f < exp->nfields && !st; f++) {
+        const gpmc_field_def *fd = &exp->fields[f];
+        if (fd->shape)
+            continue;
+        for (size_t p = 0; p < P; p++) {
+            gpmc_field_stats s;
+            gpmc_summary_field(res, p, f, scratch, &s);
+            double v[8] = {s.mean, s.std, s.min, s.q05, s.q50, s.q95, s.max, (double)s.n};
+            for (int j = 0; j < 8; j++)
+                cols[j * P + p] = v[j];
+        }
+        hid_t g = group(gs, fd->name);
+        st = g < 0 ? GPMC_EIO : GPMC_OK;
+        for (int j = 0; j < 8 && !st; j++)
+            st = dset_f64(g, stat_names[j], 1, d1, cols + j * P, NULL, j == 7 ? NULL : fd->units);
+        if (g >= 0)
+            H5Gclose(g);
+        if (st || !fd->threshold)
+            continue;
+        /* P(field <= t_j) for every threshold of the list parameter. */
+        size_t ti = gpmc_param_index(exp, fd->threshold);
+        const gpmc_value *thr = &plan->spec->fixed[ti];
+        size_t E = thr->len;
+        double *rate = cols, *lo = cols + P * E, *hi = cols + 2 * P * E, *cnt = cols + 3 * P * E,
+               *kk = cols + 4 * P * E;
+        for (size_t p = 0; p < P; p++)
+            for (size_t e = 0; e < E; e++) {
+                size_t k, n;
+                gpmc_summary_count_le(res, p, f, thr->list[e], &k, &n);
+                rate[p * E + e] = n ? (double)k / (double)n : NAN;
+                gpmc_clopper_pearson(k, n, GPMC_CI_LEVEL, &lo[p * E + e], &hi[p * E + e]);
+                kk[p * E + e] = (double)k;
+                cnt[p] = (double)n;
+            }
+        char name[160];
+        snprintf(name, sizeof name, "%s_le", fd->name);
+        g = group(gs, name);
+        hsize_t d2[2] = {P, E}, de[1] = {E};
+        st = g < 0 ? GPMC_EIO : GPMC_OK;
+        st = st ? st : dset_f64(g, "threshold", 1, de, thr->list, "the thresholds t_j", fd->units);
+        st = st ? st : dset_f64(g, "rate", 2, d2, rate, "fraction of trials with value <= t_j", NULL);
+        st = st ? st : dset_f64(g, "ci_low", 2, d2, lo, "Clopper-Pearson 95% lower bound", NULL);
+        st = st ? st : dset_f64(g, "ci_high", 2, d2, hi, "Clopper-Pearson 95% upper bound", NULL);
+        st = st ? st : dset_f64(g, "k", 2, d2, kk, "number of trials with value <= t_j", NULL);
+        st = st ? st : dset_f64(g, "n", 1, d1, cnt, "number of trials with a value", NULL);
+        if (g >= 0)
+            H5Gclose(g);
+    }
+    size_t sf = gpmc_summary_success_field(exp);
+    if (!st && sf < exp->nfields) {
+        double *rate = cols, *lo = cols + P, *hi = cols + 2 * P, *cnt = cols + 3 * P,
+               *kk = cols + 4 * P;
+        for (size_t p = 0; p < P; p++) {
+            size_t k, n;
+            gpmc_summary_count_le(res, p, sf, 0.5, &k, &n); /* failures: value 0 <= 0.5 */
+            k = n - k;
+            rate[p] = n ? (double)k / (double)n : NAN;
+            gpmc_clopper_pearson(k, n, GPMC_CI_LEVEL, &lo[p], &hi[p]);
+            cnt[p] = (double)n;
+            kk[p] = (double)k;
+        }
+        hid_t g = group(gs, "success");
+        st = g < 0 ? GPMC_EIO : GPMC_OK;
+        st = st ? st : dset_f64(g, "rate", 1, d1, rate, exp->fields[sf].doc, NULL);
+        st = st ? st : dset_f64(g, "ci_low", 1, d1, lo, "Clopper-Pearson 95% lower bound", NULL);
+        st = st ? st : dset_f64(g, "ci_high", 1, d1, hi, "Clopper-Pearson 95% upper bound", NULL);
+        st = st ? st : dset_f64(g, "n", 1, d1, cnt, "trials with a value", NULL);
+        st = st ? st : dset_f64(g, "k", 1, d1, kk, "successful trials", NULL);
+        if (g >= 0)
+            H5Gclose(g);
+    }
+    free(scratch);
+    free(cols);
+    H5Gclose(gs);
+    return st;
+}
+
+static int write_root(hid_t file, const gpmc_results *res, const gpmc_h5_meta *meta)
+{
+    const gpmc_spec *spec = res->plan->spec;
+    char shard[64], overrides[8192] = "";
+    snprintf(shard, sizeof shard, "%u/%u", res->plan->shard_i, res->plan->shard_n);
+    for (size_t i = 0; i < spec->noverrides; i++) {
+        strncat(overrides, spec->overrides[i], sizeof overrides - strlen(overrides) - 2);
+        strcat(overrides, "\n");
+    }
+    int st = attr_str(file, "format", "gpmc");
+    st = st ? st : attr_i64(file, "format_version", GPMC_FORMAT_VERSION);
+    st = st ? st : attr_str(file, "gpmc_version", GPMC_VERSION);
+    st = st ? st : attr_str(file, "git_commit", GPMC_GIT_COMMIT);
+    st = st ? st : attr_str(file, "created", meta->created);
+    st = st ? st : attr_str(file, "experiment", res->plan->exp->name);
+    st = st ? st : attr_u64(file, "seed", (unsigned long long)spec->seed);
+    st = st ? st : attr_i64(file, "trials", (long long)res->plan->T);
+    st = st ? st : attr_str(file, "spec", spec->text);
+    st = st ? st : attr_str(file, "spec_path", spec->path);
+    st = st ? st : attr_str(file, "overrides", overrides);
+    st = st ? st : attr_str(file, "command_line", meta->command_line);
+    st = st ? st : attr_str(file, "shard", shard);
+    st = st ? st : attr_i64(file, "complete", meta->complete);
+    return st;
+}
+
+int gpmc_h5_write(const char *target, const gpmc_results *res, const gpmc_h5_meta *meta)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", target);
+    path = target;
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (file < 0)
+        return gpmc_error(GPMC_EIO, target, "cannot create '%s'", tmp);
+    int st = write_root(file, res, meta);
+    st = st ? st : write_code(file, meta->nranks);
+    st = st ? st : write_grid(file, res->plan);
+    st = st ? st : write_params(file, res->plan);
+    st = st ? st : write_trials(file, res);
+    st = st ? st : write_points(file, res);
+    st = st ? st : write_summary(file, res);
+    if (H5Fclose(file) < 0 && !st)
+        st = gpmc_error(GPMC_EIO, target, "cannot close '%s'", tmp);
+    /* The rename is atomic: a reader (or a kill) sees the old file or the new one. */
+    if (!st && rename(tmp, target) != 0)
+        st = gpmc_error(GPMC_EIO, target, "cannot rename '%s' over it", tmp);
+    if (st)
+        remove(tmp);
+    return st;
+}
+
+/* ---- reading ---- */
+
+static char *read_attr_str(hid_t loc, const char *name)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return NULL;
+    hid_t t = str_type();
+    char *v = NULL, *copy = NULL;
+    if (H5Aread(a, t, &v) >= 0 && v) {
+        copy = strdup(v);
+        H5free_memory(v);
+    }
+    H5Tclose(t);
+    H5Aclose(a);
+    return copy;
+}
+
+static int read_attr_num(hid_t loc, const char *name, hid_t type, void *out)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    herr_t r = H5Aread(a, type, out);
+    H5Aclose(a);
+    return r < 0 ? -1 : 0;
+}
+
+void gpmc_h5_origin_free(gpmc_h5_origin *o)
+{
+    free(o->spec_path);
+    free(o->spec_text);
+    free(o->created);
+    free(o->command_line);
+    free(o->experiment);
+    free(o->gpmc_version);
+    for (size_t i = 0; i < o->noverrides; i++)
+        free(o->overrides[i]);
+    free(o->overrides);
+    memset(o, 0, sizeof *o);
+}
+
+int gpmc_h5_read_origin(const char *file_path, gpmc_h5_origin *o)
+{
+    memset(o, 0, sizeof *o);
+    path = file_path;
+    hid_t file = H5Fopen(file_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return gpmc_error(GPMC_EIO, file_path, "cannot open as HDF5");
+    char *format = read_attr_str(file, "format");
+    long long version = -1;
+    read_attr_num(file, "format_version", H5T_NATIVE_LLONG, &version);
+    int st = GPMC_OK;
+    if (!format || strcmp(format, "gpmc") != 0)
+        st = gpmc_error(GPMC_EINVAL, file_path, "not a gpmc file (no format=\"gpmc\" attribute)");
+    else if (version != GPMC_FORMAT_VERSION)
+        st = gpmc_error(GPMC_EINVAL, file_path, "format_version %lld, this gpmc reads %d",
+                        version, GPMC_FORMAT_VERSION);
+    free(format);
+    char *overrides = NULL, *shard = NULL;
+    unsigned long long seed = 0;
+    long long trials = 0;
+    if (!st) {
+        o->spec_path = read_attr_str(file, "spec_path");
+        o->spec_text = read_attr_str(file, "spec");
+        o->created = read_attr_str(file, "created");
+        o->command_line = read_attr_str(file, "command_line");
+        o->experiment = read_attr_str(file, "experiment");
+        o->gpmc_version = read_attr_str(file, "gpmc_version");
+        overrides = read_attr_str(file, "overrides");
+        shard = read_attr_str(file, "shard");
+        if (!o->spec_path || !o->spec_text || !overrides || !shard || !o->experiment ||
+            read_attr_num(file, "seed", H5T_NATIVE_ULLONG, &seed) ||
+            read_attr_num(file, "trials", H5T_NATIVE_LLONG, &trials) ||
+            sscanf(shard, "%u/%u", &o->shard_i, &o->shard_n) != 2)
+            st = gpmc_error(GPMC_EINVAL, file_path, "missing or bad root attributes");
+    }
+    o->seed = seed;
+    o->trials = (long)trials;
+    if (!st) {
+        size_t n = 0;
+        for (const char *c = overrides; *c; c++)
+            n += *c == '\n';
+        o->overrides = calloc(n + 1, sizeof *o->overrides);
+        for (char *line = strtok(overrides, "\n"); line && o->overrides; line = strtok(NULL, "\n"))
+            o->overrides[o->noverrides++] = strdup(line);
+    }
+    free(overrides);
+    free(shard);
+    H5Fclose(file);
+    if (st)
+        gpmc_h5_origin_free(o);
+    return st;
+}
+
+static int read_dset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                     void *out)
+{
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0)
+        return FAIL("open dataset", name);
+    hid_t space = H5Dget_space(d);
+    hsize_t got[GPMC_MAX_RANK + 1];
+    int r = H5Sget_simple_extent_dims(space, got, NULL);
+    int st = GPMC_OK;
+    if (r != rank)
+        st = gpmc_error(GPMC_EINVAL, path, "dataset '%s' has rank %d, expected %d", name, r, rank);
+    for (int i = 0; i < rank && !st; i++)
+        if (got[i] != dims[i])
+            st = gpmc_error(GPMC_EINVAL, path, "dataset '%s' has shape that does not match its spec",
+                            name);
+    if (!st && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        st = FAIL("read dataset", name);
+    H5Sclose(space);
+    H5Dclose(d);
+    return st;
+}
+
+int gpmc_h5_read_results(const char *file_path, gpmc_results *res)
+{
+    const gpmc_plan *plan = res->plan;
+    const gpmc_experiment *exp = plan->exp;
+    size_t P = plan->P, T = plan->T;
+    path = file_path;
+    hid_t file = H5Fopen(file_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return gpmc_error(GPMC_EIO, file_path, "cannot open as HDF5");
+    hsize_t dims[2] = {P, T};
+    double *col = malloc((P * T + 1) * sizeof *col);
+    int st = col ? GPMC_OK : gpmc_error(GPMC_ENOMEM, file_path, "out of memory");
+    st = st ? st : read_dset(file, "trials/done", H5T_NATIVE_UINT8, 2, dims, res->done);
+    st = st ? st : read_dset(file, "timing/trial_seconds", H5T_NATIVE_DOUBLE, 2, dims, res->seconds);
+    for (size_t f = 0; f < exp->nfields && !st; f++) {
+        const gpmc_field_def *fd = &exp->fields[f];
+        char name[256];
+        if (!fd->shape) {
+            snprintf(name, sizeof name, "%s/%s", (fd->flags & GPMC_FIELD_TIMING) ? "timing" : "trials",
+                     fd->name);
+            st = read_dset(file, name, H5T_NATIVE_DOUBLE, 2, dims, col);
+            for (size_t p = 0; p < P && !st; p++)
+                for (size_t t = 0; t < T; t++)
+                    gpmc_results_record(res, p, t)[plan->layouts[p].offset[f]] = col[p * T + t];
+            continue;
+        }
+        for (size_t p = 0; p < P && !st; p++) {
+            const gpmc_layout *lay = &plan->layouts[p];
+            if (lay->len[f] == 0)
+                continue;
+            double *buf = malloc((T * lay->len[f] + 1) * sizeof *buf);
+            hsize_t d[GPMC_MAX_RANK + 1] = {T};
+            for (int r = 0; r < lay->rank[f]; r++)
+                d[r + 1] = lay->dims[f][r];
+            snprintf(name, sizeof name, "points/%zu/%s", p, fd->name);
+            st = buf ? read_dset(file, name, H5T_NATIVE_DOUBLE, lay->rank[f] + 1, d, buf)
+                     : gpmc_error(GPMC_ENOMEM, file_path, "out of memory");
+            for (size_t t = 0; t < T && !st; t++)
+                memcpy(gpmc_results_record(res, p, t) + lay->offset[f], buf + t * lay->len[f],
+                       lay->len[f] * sizeof *buf);
+            free(buf);
+        }
+    }
+    res->ndone = 0;
+    for (size_t i = 0; i < P * T; i++)
+        res->ndone += res->done[i] != 0;
+    free(col);
+    H5Fclose(file);
+    return st;
+}

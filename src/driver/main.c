@@ -1,0 +1,59 @@
+/* gpmc: Monte Carlo verification of generative-prior random-matrix conditions. */
+#include "gpmc/cli.h"
+#include "gpmc/error.h"
+
+#include <hdf5.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: gpmc <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  list                      experiments, their parameters and outputs\n"
+    "  run SPEC [options]        run a spec (see `gpmc run --help`)\n"
+    "  resume FILE               finish an interrupted run\n"
+    "  merge OUT PART...         combine the shards of one spec\n"
+    "  info FILE                 summary table of a result file\n"
+    "\n"
+    "Run under mpirun or srun for several ranks; alone it runs as one rank.\n"
+    "exit codes: 0 done, 1 runtime failure, 2 bad usage or spec (nothing computed),\n"
+    "            3 stopped by a signal after a checkpoint (run `gpmc resume FILE`)\n";
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages name the object instead */
+    gpmc_cli_set_command_line(argc, argv);
+    int code;
+    const char *cmd = argc > 1 ? argv[1] : "";
+    if (!strcmp(cmd, "list"))
+        code = gpmc_cmd_list(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "run"))
+        code = gpmc_cmd_run(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "resume"))
+        code = gpmc_cmd_resume(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "info"))
+        code = gpmc_cmd_info(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "merge"))
+        code = gpmc_cmd_merge(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        if (gpmc_cli_rank() == 0)
+            fputs(usage, stdout);
+        code = GPMC_EXIT_OK;
+    } else if (!strcmp(cmd, "--version")) {
+        if (gpmc_cli_rank() == 0)
+            printf("gpmc %s (%s)\n", GPMC_VERSION, GPMC_GIT_COMMIT);
+        code = GPMC_EXIT_OK;
+    } else {
+        if (gpmc_cli_rank() == 0) {
+            if (*cmd)
+                fprintf(stderr, "gpmc: error: unknown command '%s'\n\n", cmd);
+            fputs(usage, stderr);
+        }
+        code = GPMC_EXIT_USAGE;
+    }
+    MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,368 @@
+/* gpmc run / resume / merge: everything that executes or combines trials. */
+#include "gpmc/cli.h"
+#include "gpmc/error.h"
+#include "gpmc/progress.h"
+#include "gpmc/runner.h"
+#include "gpmc/sched.h"
+#include "gpmc/stored_run.h"
+
+#include <errno.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char run_help[] =
+    "usage: gpmc run SPEC [-o FILE] [--set key=value]... [--trials N] [--seed S]\n"
+    "                [--shard i/N] [--checkpoint SECONDS] [--force]\n"
+    "\n"
+    "Run every (grid point, trial) of SPEC and write the HDF5 result FILE\n"
+    "(default results/<spec name>.h5). The file is rewritten atomically at every\n"
+    "checkpoint (default every 60 s), so after a kill or SIGTERM `gpmc resume FILE`\n"
+    "finishes the run with identical results.\n"
+    "  --set key=value   override a spec entry (`n=100`, `grid.k=5,10`, `run.seed=3`)\n"
+    "  --trials N        trials per grid point (same as --set run.trials=N)\n"
+    "  --seed S          master seed (same as --set run.seed=S)\n"
+    "  --shard i/N       run only tasks with (point*trials + trial) mod N == i\n"
+    "  --force           overwrite an existing FILE\n";
+
+static const char resume_help[] =
+    "usage: gpmc resume FILE [--checkpoint SECONDS]\n"
+    "\n"
+    "Finish an interrupted run: rebuild its spec from FILE, run the trials whose\n"
+    "/trials/done entry is 0, and rewrite FILE. Any number of ranks may be used.\n";
+
+static const char merge_help[] =
+    "usage: gpmc merge OUT PART... [--force]\n"
+    "\n"
+    "Combine result files of one spec (shards from `gpmc run --shard i/N`, or partial\n"
+    "runs) into OUT. Parts must share the spec text, overrides, seed, trials and\n"
+    "gpmc version. The merged /trials equal those of one unsharded run.\n";
+
+static void iso_now(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* All ranks agree on the worst status. */
+static int agree(int st)
+{
+    int worst;
+    MPI_Allreduce(&st, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return worst;
+}
+
+/* Refuse to clobber, and prove the directory is writable, before any compute. */
+static int check_output(const char *out, int force)
+{
+    struct stat sb;
+    if (!force && stat(out, &sb) == 0)
+        return gpmc_error(GPMC_EINVAL, out,
+                          "output exists (use --force to overwrite, or `gpmc resume %s`)", out);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return gpmc_error(GPMC_EINVAL, out, "cannot write here: %s", strerror(errno));
+    fclose(f);
+    remove(tmp);
+    return GPMC_OK;
+}
+
+typedef struct {
+    const char *out;
+    const char *created;
+    double checkpoint_every, last_checkpoint;
+    gpmc_progress progress;
+    int nranks;
+} run_ctx;
+
+static int write_file(run_ctx *ctx, const gpmc_results *res)
+{
+    gpmc_h5_meta meta = {gpmc_cli_command_line(), ctx->created, ctx->nranks,
+                         gpmc_results_todo(res) == 0};
+    return gpmc_h5_write(ctx->out, res, &meta);
+}
+
+static int tick(void *vctx, const gpmc_results *res)
+{
+    run_ctx *ctx = vctx;
+    gpmc_progress_update(&ctx->progress, res->ndone, 0);
+    if (gpmc_now() - ctx->last_checkpoint < ctx->checkpoint_every)
+        return GPMC_OK;
+    ctx->last_checkpoint = gpmc_now();
+    return write_file(ctx, res);
+}
+
+/* Run the plan's missing tasks on all ranks and write the result on rank 0. */
+static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
+{
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ctx->nranks);
+    size_t total = 0;
+    if (rank == 0) {
+        for (size_t p = 0; p < plan->P; p++)
+            for (size_t t = 0; t < plan->T; t++)
+                total += gpmc_plan_in_shard(plan, p, t);
+        gpmc_progress_init(&ctx->progress, total - gpmc_results_todo(res), total);
+        ctx->last_checkpoint = gpmc_now();
+    }
+    gpmc_install_stop_handler();
+    gpmc_sched_hooks hooks = {tick, ctx};
+    int stopped = 0;
+    int st = gpmc_sched_run(plan, plan->spec->seed, res, &hooks, MPI_COMM_WORLD, &stopped);
+    if (rank != 0)
+        return st ? GPMC_EXIT_FAILURE : stopped ? GPMC_EXIT_RESUMABLE : GPMC_EXIT_OK;
+    size_t done = total - gpmc_results_todo(res);
+    gpmc_progress_finish(&ctx->progress, done);
+    /* Store what finished even after an error, so nothing computed is lost. */
+    int wst = write_file(ctx, res);
+    if (st)
+        return gpmc_cli_fail(GPMC_EXIT_FAILURE);
+    if (wst)
+        return gpmc_cli_fail(GPMC_EXIT_FAILURE);
+    if (stopped) {
+        fprintf(stderr, "gpmc: stopped: %zu/%zu trials stored in %s; continue with: gpmc resume %s\n",
+                done, total, ctx->out, ctx->out);
+        return GPMC_EXIT_RESUMABLE;
+    }
+    fprintf(stderr, "gpmc: wrote %s (%zu trials, %zu points)\n", ctx->out, done, plan->P);
+    return GPMC_EXIT_OK;
+}
+
+static int parse_double_opt(const char *opt, const char *v, double *out)
+{
+    char *end;
+    *out = v ? strtod(v, &end) : 0;
+    if (!v || *end || *out <= 0)
+        return gpmc_error(GPMC_EINVAL, opt, "needs a positive number");
+    return GPMC_OK;
+}
+
+int gpmc_cmd_run(int argc, char **argv)
+{
+    const char *spec_path = NULL, *out = NULL;
+    char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    size_t nsets = 0;
+    int force = 0, st = GPMC_OK;
+    unsigned shard_i = 0, shard_n = 1;
+    double every = 60;
+    char default_out[4096], created[32];
+    for (int i = 1; i < argc && !st; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            if (gpmc_cli_rank() == 0)
+                fputs(run_help, stdout);
+            free(sets);
+            return GPMC_EXIT_OK;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            out = v, i++;
+        } else if (!strcmp(a, "--set")) {
+            if (!v || !strchr(v, '='))
+                st = gpmc_error(GPMC_EINVAL, "--set", "expects key=value");
+            else
+                sets[nsets++] = strdup(v);
+            i++;
+        } else if (!strcmp(a, "--trials") || !strcmp(a, "--seed")) {
+            if (!v)
+                st = gpmc_error(GPMC_EINVAL, a, "needs a value");
+            else {
+                char buf[512];
+                snprintf(buf, sizeof buf, "run.%s=%s", a + 2, v);
+                sets[nsets++] = strdup(buf);
+            }
+            i++;
+        } else if (!strcmp(a, "--shard")) {
+            char tail;
+            if (!v || sscanf(v, "%u/%u%c", &shard_i, &shard_n, &tail) != 2 || shard_n == 0 ||
+                shard_i >= shard_n)
+                st = gpmc_error(GPMC_EINVAL, "--shard", "expects i/N with 0 <= i < N");
+            i++;
+        } else if (!strcmp(a, "--checkpoint")) {
+            st = parse_double_opt(a, v, &every);
+            i++;
+        } else if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (a[0] == '-' || spec_path) {
+            st = gpmc_error(GPMC_EINVAL, "run", "unexpected argument '%s' (see gpmc run --help)", a);
+        } else {
+            spec_path = a;
+        }
+    }
+    if (!st && !spec_path)
+        st = gpmc_error(GPMC_EINVAL, "run", "no spec file given (see gpmc run --help)");
+    if (!st && !out) {
+        const char *base = strrchr(spec_path, '/');
+        base = base ? base + 1 : spec_path;
+        snprintf(default_out, sizeof default_out, "results/%.*s.h5",
+                 (int)(strcspn(base, ".")), base);
+        out = default_out;
+    }
+    gpmc_spec spec;
+    int have_spec = 0;
+    if (!st) {
+        st = gpmc_spec_load(&spec, spec_path, sets, nsets);
+        have_spec = !st;
+    }
+    if (!st && gpmc_cli_rank() == 0)
+        st = check_output(out, force);
+    for (size_t i = 0; i < nsets; i++)
+        free(sets[i]);
+    free(sets);
+    if (agree(st)) {
+        if (have_spec)
+            gpmc_spec_free(&spec);
+        return st ? gpmc_cli_fail(GPMC_EXIT_USAGE) : GPMC_EXIT_USAGE;
+    }
+    gpmc_plan plan;
+    gpmc_results res;
+    int have_res = 0;
+    st = gpmc_plan_init(&plan, &spec, shard_i, shard_n);
+    if (!st && gpmc_cli_rank() == 0) {
+        st = gpmc_results_init(&res, &plan);
+        have_res = !st;
+    }
+    int code;
+    if (agree(st)) {
+        code = st ? gpmc_cli_fail(GPMC_EXIT_FAILURE) : GPMC_EXIT_FAILURE;
+    } else {
+        iso_now(created, sizeof created);
+        run_ctx ctx = {.out = out, .created = created, .checkpoint_every = every};
+        code = execute(&ctx, &plan, have_res ? &res : NULL);
+    }
+    if (have_res)
+        gpmc_results_free(&res);
+    gpmc_plan_free(&plan);
+    gpmc_spec_free(&spec);
+    return code;
+}
+
+int gpmc_cmd_resume(int argc, char **argv)
+{
+    const char *path = NULL;
+    double every = 60;
+    int st = GPMC_OK;
+    for (int i = 1; i < argc && !st; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            if (gpmc_cli_rank() == 0)
+                fputs(resume_help, stdout);
+            return GPMC_EXIT_OK;
+        } else if (!strcmp(argv[i], "--checkpoint")) {
+            st = parse_double_opt(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &every);
+            i++;
+        } else if (argv[i][0] == '-' || path) {
+            st = gpmc_error(GPMC_EINVAL, "resume", "unexpected argument '%s'", argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!st && !path)
+        st = gpmc_error(GPMC_EINVAL, "resume", "no result file given (see gpmc resume --help)");
+    if (agree(st))
+        return gpmc_cli_fail(GPMC_EXIT_USAGE);
+    gpmc_stored_run run;
+    st = gpmc_stored_run_open(&run, path, gpmc_cli_rank() == 0);
+    int code;
+    if (agree(st)) {
+        code = st ? gpmc_cli_fail(GPMC_EXIT_USAGE) : GPMC_EXIT_USAGE;
+    } else {
+        run_ctx ctx = {.out = path, .created = run.origin.created, .checkpoint_every = every};
+        code = execute(&ctx, &run.plan, gpmc_cli_rank() == 0 ? &run.res : NULL);
+    }
+    gpmc_stored_run_close(&run);
+    return code;
+}
+
+static int same_origin(const gpmc_h5_origin *a, const gpmc_h5_origin *b, const char *part)
+{
+    if (strcmp(a->spec_text, b->spec_text) || strcmp(a->experiment, b->experiment))
+        return gpmc_error(GPMC_EINVAL, part, "was run from a different spec");
+    if (a->seed != b->seed || a->trials != b->trials)
+        return gpmc_error(GPMC_EINVAL, part, "has a different seed or trial count");
+    if (strcmp(a->gpmc_version, b->gpmc_version))
+        return gpmc_error(GPMC_EINVAL, part, "was written by gpmc %s, not %s", b->gpmc_version,
+                          a->gpmc_version);
+    if (a->noverrides != b->noverrides)
+        return gpmc_error(GPMC_EINVAL, part, "has different --set overrides");
+    for (size_t i = 0; i < a->noverrides; i++)
+        if (strcmp(a->overrides[i], b->overrides[i]))
+            return gpmc_error(GPMC_EINVAL, part, "has different --set overrides");
+    return GPMC_OK;
+}
+
+int gpmc_cmd_merge(int argc, char **argv)
+{
+    if (gpmc_cli_rank() != 0)
+        return GPMC_EXIT_OK;
+    const char *out = NULL;
+    const char **parts = calloc((size_t)argc + 1, sizeof *parts);
+    size_t nparts = 0;
+    int force = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(merge_help, stdout);
+            free(parts);
+            return GPMC_EXIT_OK;
+        } else if (!strcmp(argv[i], "--force"))
+            force = 1;
+        else if (!out)
+            out = argv[i];
+        else
+            parts[nparts++] = argv[i];
+    }
+    int st = (!out || !nparts) ? gpmc_error(GPMC_EINVAL, "merge", "usage: gpmc merge OUT PART...")
+                               : check_output(out, force);
+    if (st) {
+        free(parts);
+        return gpmc_cli_fail(GPMC_EXIT_USAGE);
+    }
+    gpmc_stored_run base;
+    st = gpmc_stored_run_open(&base, parts[0], 1);
+    /* The merged file covers every task: shard 0 of 1. */
+    base.plan.shard_i = 0;
+    base.plan.shard_n = 1;
+    for (size_t i = 1; i < nparts && !st; i++) {
+        gpmc_stored_run part;
+        st = gpmc_stored_run_open(&part, parts[i], 1);
+        st = st ? st : same_origin(&base.origin, &part.origin, parts[i]);
+        for (size_t p = 0; p < base.plan.P && !st; p++)
+            for (size_t t = 0; t < base.plan.T; t++) {
+                if (!part.res.done[p * base.plan.T + t])
+                    continue;
+                if (base.res.done[p * base.plan.T + t] &&
+                    memcmp(gpmc_results_record(&base.res, p, t), gpmc_results_record(&part.res, p, t),
+                           base.plan.layouts[p].total * sizeof(double)) != 0) {
+                    st = gpmc_error(GPMC_EINVAL, parts[i],
+                                    "trial %zu of point %zu differs from an earlier part", t, p);
+                    break;
+                }
+                gpmc_results_put(&base.res, p, t, gpmc_results_record(&part.res, p, t),
+                                 part.res.seconds[p * base.plan.T + t]);
+            }
+        gpmc_stored_run_close(&part);
+    }
+    int code = GPMC_EXIT_OK;
+    if (st) {
+        code = gpmc_cli_fail(GPMC_EXIT_USAGE);
+    } else {
+        gpmc_h5_meta meta = {gpmc_cli_command_line(), base.origin.created, 1,
+                             gpmc_results_todo(&base.res) == 0};
+        if (gpmc_h5_write(out, &base.res, &meta))
+            code = gpmc_cli_fail(GPMC_EXIT_FAILURE);
+        else
+            fprintf(stderr, "gpmc: merged %zu parts into %s (%zu/%zu trials%s)\n", nparts, out,
+                    base.res.ndone, base.plan.P * base.plan.T,
+                    meta.complete ? "" : "; some are missing");
+    }
+    gpmc_stored_run_close(&base);
+    free(parts);
+    return code;
+}

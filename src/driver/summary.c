@@ -1,0 +1,59 @@
+#include "gpmc/summary.h"
+#include "gpmc/stats.h"
+
+#include <math.h>
+
+static double field_value(const gpmc_results *res, size_t p, size_t t, size_t f)
+{
+    return gpmc_results_record(res, p, t)[res->plan->layouts[p].offset[f]];
+}
+
+void gpmc_summary_field(const gpmc_results *res, size_t p, size_t f, double *scratch,
+                        gpmc_field_stats *out)
+{
+    const gpmc_plan *plan = res->plan;
+    gpmc_moments m;
+    gpmc_moments_init(&m);
+    size_t n = 0;
+    for (size_t t = 0; t < plan->T; t++) {
+        double v = field_value(res, p, t, f);
+        if (!res->done[p * plan->T + t] || isnan(v))
+            continue;
+        scratch[n++] = v;
+        gpmc_moments_add(&m, v);
+    }
+    out->n = n;
+    if (n == 0) {
+        out->mean = out->std = out->min = out->q05 = out->q50 = out->q95 = out->max = NAN;
+        return;
+    }
+    gpmc_sort(scratch, n);
+    out->mean = m.mean;
+    out->std = gpmc_moments_std(&m);
+    out->min = scratch[0];
+    out->max = scratch[n - 1];
+    out->q05 = gpmc_quantile_sorted(scratch, n, 0.05);
+    out->q50 = gpmc_quantile_sorted(scratch, n, 0.50);
+    out->q95 = gpmc_quantile_sorted(scratch, n, 0.95);
+}
+
+void gpmc_summary_count_le(const gpmc_results *res, size_t p, size_t f, double thr,
+                           size_t *k, size_t *n)
+{
+    *k = *n = 0;
+    for (size_t t = 0; t < res->plan->T; t++) {
+        double v = field_value(res, p, t, f);
+        if (!res->done[p * res->plan->T + t] || isnan(v))
+            continue;
+        (*n)++;
+        *k += v <= thr;
+    }
+}
+
+size_t gpmc_summary_success_field(const gpmc_experiment *exp)
+{
+    for (size_t f = 0; f < exp->nfields; f++)
+        if ((exp->fields[f].flags & GPMC_FIELD_SUCCESS) && !exp->fields[f].shape)
+            return f;
+    return exp->nfields;
+}

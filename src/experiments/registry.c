@@ -1,0 +1,11 @@
+/* Every experiment gpmc knows. Adding one = its source file + one line here. */
+#include "gpmc/experiment.h"
+
+#include <stddef.h>
+
+extern const gpmc_experiment gpmc_exp_wdc;
+
+const gpmc_experiment *const gpmc_experiments[] = {
+    &gpmc_exp_wdc,
+    NULL,
+};

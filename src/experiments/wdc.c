@@ -1,0 +1,772 @@
+/* Experiment `wdc`: the Weight Distribution Condition of one random layer (MATH.md,
+ * Conditions 1; Hand & Voroninski Def. 2, alpha from Hand & Joshi eq. 5):
+ *
+ *     eps_WDC(W) = sup_{x,y != 0} || W_{+,x}^T W_{+,y} - alpha Q_{x,y} ||.
+ *
+ * Every value reported is the deviation of a pair that was actually evaluated, so
+ * eps_hat is a certified lower bound on the supremum (up to rounding in forming the
+ * k x k matrix, O(n k eps ||W||^2)), and the pair that attains it is stored.
+ *
+ * One trial:
+ *   1. W from substream 0 (so the search budgets, which are not hashed, never change it);
+ *   2. `pairs` random pairs, x and y independent uniform directions (substream 1): the
+ *      distribution of the deviation (mean, quantiles) and seeds for the search;
+ *   3. `angles` angle-stratified pairs (substream 2): theta = 0 exactly (x = y), tiny
+ *      angles down to 1e-9, the same distances from pi, pi exactly (y = -x), and a
+ *      uniform grid over [0, pi]; x uniform, y = cos(theta) x + sin(theta) u, u a uniform
+ *      direction orthogonal to x;
+ *   4. a local search on the diagonal x = y with a quarter of `search` (substream 3),
+ *      then on pairs with the rest (substream 4), climbing from the best pairs found.
+ *
+ * The search: batched random perturbations with one adaptive step size per parent.
+ * Each batch gives every parent B/P children (x, y, or both moved by a Gaussian step of
+ * angle ~sigma, or both moved by the same step, which keeps the angle of near-parallel
+ * and near-antipodal pairs); the best child replaces its parent if it is better
+ * (sigma *= 2, up to 1), else sigma /= 2, and a parent whose sigma falls below 1e-6
+ * restarts at sigma = 0.3. Why not GSL's Nelder-Mead: the objective is piecewise smooth
+ * and jumps wherever a row of W changes sign on x or y (2n hyperplanes), so a simplex
+ * stalls on the jumps; and Nelder-Mead proposes one point at a time, while one pair
+ * alone costs a matrix-vector product over all n rows (memory bound) but a batch of B
+ * pairs costs GEMMs running near peak: a batch of perturbations evaluates ~10x more
+ * candidates in the same time, and makes jumps across cell boundaries for free.
+ *
+ * The evaluator (gpmc_wdc_eval, include/gpmc/wdc.h): for a batch of B pairs,
+ *   Z = [X; Y] W^T                       one dgemm, 2B x n (chunks of rows of W)
+ *   M_{b,i} = 1{Z_{x_b,i} > 0} 1{Z_{y_b,i} > 0}
+ *   G = M O, O_{i,:} = packed upper triangle of w_i w_i^T     one dgemm, B x k(k+1)/2
+ *   dev_b = || unpack(G_b) - alpha Q_{x_b,y_b} ||  via gpmc_symeig (max |eigenvalue|).
+ * O is built once per W when it fits in OP_FULL_MAX doubles; for huge n it is rebuilt
+ * per chunk of rows (cost k^2 per row per batch, 1/(2B) of the GEMM). */
+#include "gpmc/wdc.h"
+#include "gpmc/error.h"
+#include "gpmc/experiment.h"
+#include "gpmc/linalg.h"
+#include "gpmc/rng.h"
+#include "gpmc/stats.h"
+#include "gpmc/theory.h"
+
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+
+/* ===== the batched evaluator ======================================================== */
+
+/* Rows of W per chunk of the pre-activation and mask matrices: Z (2B x CHUNK) and M
+ * (B x CHUNK) stay in L2 between the first GEMM, the mask loop and the second GEMM. */
+#define CHUNK 512
+/* Largest stacked outer-product matrix built once per W (256 MiB). */
+#define OP_FULL_MAX ((size_t)1 << 25)
+
+struct gpmc_wdc_eval {
+    size_t n, k, batch, P, chunk;
+    int op_full;         /* O holds all n rows (else one chunk, rebuilt per batch) */
+    const double *w;
+    double alpha;
+    double *op;          /* (op_full ? n : chunk) x P */
+    double *xy;          /* 2 batch x k: the x rows, then the y rows */
+    double *z;           /* 2 batch x chunk */
+    double *mask;        /* batch x chunk */
+    double *g;           /* batch x P: packed masked Grams */
+    double *q;           /* k x k */
+    double *dm;          /* k x k: a deviation matrix */
+    gpmc_symeig *eig;
+};
+
+/* a * b for sizes, SIZE_MAX on overflow. */
+static size_t mul_sz(size_t a, size_t b)
+{
+    return a != 0 && b > SIZE_MAX / a ? SIZE_MAX : a * b;
+}
+
+static size_t add_sz(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+static void eval_shape(size_t n, size_t k, size_t *P, size_t *chunk, int *op_full)
+{
+    *P = k % 2 == 0 ? mul_sz(k / 2, k + 1) : mul_sz(k, (k + 1) / 2);
+    *chunk = n < CHUNK ? n : CHUNK;
+    *op_full = mul_sz(n, *P) <= OP_FULL_MAX;
+}
+
+size_t gpmc_wdc_eval_bytes(size_t n, size_t k, size_t batch)
+{
+    size_t P, chunk;
+    int op_full;
+    eval_shape(n, k, &P, &chunk, &op_full);
+    size_t d = mul_sz(op_full ? n : chunk, P);
+    d = add_sz(d, mul_sz(mul_sz(2, batch), k));
+    d = add_sz(d, mul_sz(mul_sz(3, batch), chunk));
+    d = add_sz(d, mul_sz(batch, P));
+    d = add_sz(d, mul_sz(3, mul_sz(k, k))); /* q, dm, and the eigensolver's copy */
+    return mul_sz(d, sizeof(double));
+}
+
+gpmc_wdc_eval *gpmc_wdc_eval_alloc(size_t n, size_t k, size_t batch)
+{
+    if (n == 0 || k == 0 || batch == 0 || gpmc_wdc_eval_bytes(n, k, batch) == SIZE_MAX)
+        return NULL;
+    gpmc_wdc_eval *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return NULL;
+    ev->n = n;
+    ev->k = k;
+    ev->batch = batch;
+    eval_shape(n, k, &ev->P, &ev->chunk, &ev->op_full);
+    ev->op = malloc((ev->op_full ? n : ev->chunk) * ev->P * sizeof(double));
+    ev->xy = malloc(2 * batch * k * sizeof(double));
+    ev->z = malloc(2 * batch * ev->chunk * sizeof(double));
+    ev->mask = malloc(batch * ev->chunk * sizeof(double));
+    ev->g = malloc(batch * ev->P * sizeof(double));
+    ev->q = malloc(k * k * sizeof(double));
+    ev->dm = malloc(k * k * sizeof(double));
+    ev->eig = gpmc_symeig_alloc(k);
+    if (!ev->op || !ev->xy || !ev->z || !ev->mask || !ev->g || !ev->q || !ev->dm || !ev->eig) {
+        gpmc_wdc_eval_free(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+void gpmc_wdc_eval_free(gpmc_wdc_eval *ev)
+{
+    if (!ev)
+        return;
+    free(ev->op);
+    free(ev->xy);
+    free(ev->z);
+    free(ev->mask);
+    free(ev->g);
+    free(ev->q);
+    free(ev->dm);
+    gpmc_symeig_free(ev->eig);
+    free(ev);
+}
+
+/* Rows r0..r0+nr of O: the packed upper triangle of w_i w_i^T, row-major order. */
+static void build_op(const double *w, size_t k, size_t P, size_t r0, size_t nr, double *op)
+{
+    for (size_t i = 0; i < nr; i++) {
+        const double *wi = w + (r0 + i) * k;
+        double *o = op + i * P;
+        for (size_t a = 0; a < k; a++) {
+            double wa = wi[a];
+            for (size_t b = a; b < k; b++)
+                *o++ = wa * wi[b];
+        }
+    }
+}
+
+void gpmc_wdc_eval_set_w(gpmc_wdc_eval *ev, const double *w, double alpha)
+{
+    ev->w = w;
+    ev->alpha = alpha;
+    if (ev->op_full)
+        build_op(w, ev->k, ev->P, 0, ev->n, ev->op);
+}
+
+/* ev->g[b] = packed W_{+,x_b}^T W_{+,y_b} for the nb pairs in ev->xy (x rows 0..nb,
+ * y rows nb..2nb). */
+static void masked_grams(gpmc_wdc_eval *ev, size_t nb)
+{
+    size_t n = ev->n, k = ev->k, P = ev->P;
+    for (size_t c0 = 0; c0 < n; c0 += ev->chunk) {
+        size_t cn = n - c0 < ev->chunk ? n - c0 : ev->chunk;
+        const double *wc = ev->w + c0 * k;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(2 * nb), (int)cn, (int)k,
+                    1.0, ev->xy, (int)k, wc, (int)k, 0.0, ev->z, (int)cn);
+        for (size_t b = 0; b < nb; b++) {
+            const double *zx = ev->z + b * cn, *zy = ev->z + (nb + b) * cn;
+            double *m = ev->mask + b * cn;
+            for (size_t i = 0; i < cn; i++)
+                m[i] = (double)((zx[i] > 0) & (zy[i] > 0));
+        }
+        const double *op = ev->op + c0 * P;
+        if (!ev->op_full) {
+            build_op(ev->w, k, P, c0, cn, ev->op);
+            op = ev->op;
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)P, (int)cn, 1.0,
+                    ev->mask, (int)cn, op, (int)P, c0 == 0 ? 0.0 : 1.0, ev->g, (int)P);
+    }
+}
+
+/* ev->dm (upper triangle; both if `full`) = unpack(g_b) - alpha Q_{x,y}. */
+static void deviation_matrix(gpmc_wdc_eval *ev, size_t b, const double *x, const double *y,
+                             int full)
+{
+    size_t k = ev->k;
+    const double *g = ev->g + b * ev->P;
+    gpmc_theory_Q(x, y, k, ev->alpha, ev->q);
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = i; j < k; j++)
+            ev->dm[i * k + j] = *g++ - ev->q[i * k + j];
+    if (full)
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < i; j++)
+                ev->dm[i * k + j] = ev->dm[j * k + i];
+}
+
+int gpmc_wdc_eval_pairs(gpmc_wdc_eval *ev, const double *x, const double *y, size_t nb,
+                        double *dev)
+{
+    size_t k = ev->k;
+    if (nb == 0)
+        return GPMC_OK;
+    memcpy(ev->xy, x, nb * k * sizeof(double));
+    memcpy(ev->xy + nb * k, y, nb * k * sizeof(double));
+    masked_grams(ev, nb);
+    int status = GPMC_OK;
+    for (size_t b = 0; b < nb; b++) {
+        deviation_matrix(ev, b, x + b * k, y + b * k, 0);
+        dev[b] = gpmc_symeig_norm(ev->eig, ev->dm);
+        if (isnan(dev[b]))
+            status = GPMC_ENUM;
+    }
+    return status == GPMC_OK
+               ? GPMC_OK
+               : gpmc_error(GPMC_ENUM, "wdc", "non-finite deviation matrix (n = %zu, k = %zu)",
+                            ev->n, k);
+}
+
+int gpmc_wdc_eval_matrix(gpmc_wdc_eval *ev, const double *x, const double *y, double *out)
+{
+    size_t k = ev->k;
+    memcpy(ev->xy, x, k * sizeof(double));
+    memcpy(ev->xy + k, y, k * sizeof(double));
+    masked_grams(ev, 1);
+    deviation_matrix(ev, 0, x, y, 1);
+    memcpy(out, ev->dm, k * k * sizeof(double));
+    for (size_t i = 0; i < k * k; i++)
+        if (!isfinite(out[i]))
+            return gpmc_error(GPMC_ENUM, "wdc", "non-finite deviation matrix");
+    return GPMC_OK;
+}
+
+double gpmc_wdc_gemm_flops(size_t n, size_t k)
+{
+    double nn = (double)n, kk = (double)k;
+    return 2.0 * (2.0 * kk) * nn + 2.0 * nn * (kk * (kk + 1) / 2);
+}
+
+/* ===== the experiment =============================================================== */
+
+enum { P_N, P_K, P_ENSEMBLE, P_PAIRS, P_SEARCH, P_EPS, P_STORE, P_ANGLES, P_BATCH, NPARAMS };
+
+static const gpmc_param_def params[] = {
+    {"n", GPMC_PARAM_INT, NULL, 1, 1e7, NULL, 0, "rows of W: the layer's output width"},
+    {"k", GPMC_PARAM_INT, NULL, 1, 1e5, NULL, 0, "columns of W: the layer's input width"},
+    {"ensemble", GPMC_PARAM_CHOICE, "gaussian", 0, 0, "gaussian|truncated", 0,
+     "rows w_i ~ N(0, I_k/n) (alpha = 1), or truncated w_i 1{|w_i| <= 3 sqrt(k/n)} "
+     "(Hand-Joshi; alpha = P(chi2_{k+2} <= 9k))"},
+    {"pairs", GPMC_PARAM_INT, "2000", 1, 1e7, NULL, GPMC_PARAM_NOHASH,
+     "random pairs (x, y independent uniform directions) per trial: the deviation's "
+     "distribution and the search's starting points"},
+    {"search", GPMC_PARAM_INT, "2000", 0, 1e8, NULL, GPMC_PARAM_NOHASH,
+     "local-search evaluations per trial (a quarter on x = y) climbing from the best pairs"},
+    /* Only the summary reads eps and only the output reads store_matrices: neither may
+     * change the sampled W, so neither is hashed into the stream key. */
+    {"eps", GPMC_PARAM_REAL_LIST, "0.05,0.1,0.2,0.5", 0, 1e6, NULL, GPMC_PARAM_NOHASH,
+     "thresholds: the summary reports P(eps_hat <= eps) for each"},
+    {"store_matrices", GPMC_PARAM_BOOL, "false", 0, 1, NULL, GPMC_PARAM_NOHASH,
+     "store every trial's W (n x k, row-major) to recompute eps_hat offline"},
+    {"angles", GPMC_PARAM_INT, "256", 0, 1e6, NULL, GPMC_PARAM_NOHASH,
+     "angle-stratified pairs per trial: theta = 0, pi, 1e-9..1e-1 from either end, and a "
+     "uniform grid over [0, pi]"},
+    {"batch", GPMC_PARAM_INT, "128", 1, 4096, NULL, GPMC_PARAM_NOHASH,
+     "pairs per batched evaluation (GEMM height); changes rounding only"},
+};
+
+enum {
+    F_EPS_HAT, F_EPS_DIAG, F_EPS_RANDOM, F_DEV_MEAN, F_DEV_Q50, F_DEV_Q90, F_DEV_Q99,
+    F_THETA, F_ALPHA, F_EVALS, F_WX, F_WY, F_WDIAG, F_W, NFIELDS
+};
+
+static const gpmc_field_def fields[] = {
+    {"eps_hat", NULL, NULL, "eps", 0, "1",
+     "largest ||W+x^T W+y - alpha Q_xy|| found over all evaluated pairs: a certified lower "
+     "bound on eps_WDC(W), attained at (witness_x, witness_y)"},
+    {"eps_hat_diag", NULL, NULL, NULL, 0, "1",
+     "largest ||W+x^T W+x - alpha I/2|| found over evaluated x = y, attained at witness_diag "
+     "(NaN if angles = search = 0)"},
+    {"eps_hat_random", NULL, NULL, NULL, 0, "1",
+     "largest deviation over the random pairs alone (what the search adds: eps_hat - this)"},
+    {"dev_mean", NULL, NULL, NULL, 0, "1", "mean deviation over the random pairs"},
+    {"dev_q50", NULL, NULL, NULL, 0, "1", "median deviation over the random pairs"},
+    {"dev_q90", NULL, NULL, NULL, 0, "1", "0.9 quantile of the deviation over the random pairs"},
+    {"dev_q99", NULL, NULL, NULL, 0, "1", "0.99 quantile of the deviation over the random pairs"},
+    {"theta_hat", NULL, NULL, NULL, 0, "rad", "angle between witness_x and witness_y"},
+    {"alpha", NULL, NULL, NULL, 0, "1", "scale of Q: E[W+x^T W+y] = alpha Q_xy for the ensemble"},
+    {"pairs_evaluated", NULL, NULL, NULL, 0, "pairs",
+     "pairs whose deviation was computed (random + angles + search)"},
+    {"witness_x", "k", NULL, NULL, 0, "1", "unit x of the pair attaining eps_hat"},
+    {"witness_y", "k", NULL, NULL, 0, "1", "unit y of the pair attaining eps_hat"},
+    {"witness_diag", "k", NULL, NULL, 0, "1", "unit x attaining eps_hat_diag (y = x)"},
+    {"W", "n,k", "store_matrices", NULL, 0, "1",
+     "the sampled W, row-major (numpy: f[...][t].reshape(n, k)), rows w_i"},
+};
+
+_Static_assert(sizeof params / sizeof params[0] == NPARAMS, "parameter table and enum agree");
+_Static_assert(sizeof fields / sizeof fields[0] == NFIELDS, "field table and enum agree");
+
+/* The step sizes of the local search (see the top comment). */
+#define SIGMA0 0.1
+#define SIGMA_MAX 1.0
+#define SIGMA_MIN 1e-6
+#define SIGMA_RESTART 0.3
+/* Parents of the local search: one per CHILDREN_PER_PARENT children in a batch. */
+#define POOL_MAX 16
+#define CHILDREN_PER_PARENT 16
+
+/* The best few pairs seen, best first. */
+typedef struct {
+    size_t len, cap, k;
+    double *x, *y;   /* cap x k */
+    double *val;     /* cap */
+    double *sigma;   /* cap: the climber's step sizes */
+} pool;
+
+typedef struct {
+    size_t n, k, pairs, search, angles, batch;
+    int truncated;
+    double *w;        /* n x k */
+    gpmc_wdc_eval *ev;
+    double *x, *y;    /* batch x k: the pairs being evaluated */
+    double *dev;      /* batch */
+    double *devr;     /* pairs: the random pairs' deviations */
+    double *u;        /* k: scratch direction */
+    size_t *parent;   /* batch: parent of each child */
+    pool pairs_pool, diag_pool;
+    /* the record being built */
+    double best, best_diag;
+    double *bx, *by, *bd; /* k each */
+    size_t evaluated;
+} wdc_ws;
+
+static int pool_alloc(pool *p, size_t cap, size_t k)
+{
+    p->len = 0;
+    p->cap = cap;
+    p->k = k;
+    p->x = malloc(cap * k * sizeof(double));
+    p->y = malloc(cap * k * sizeof(double));
+    p->val = malloc(cap * sizeof(double));
+    p->sigma = malloc(cap * sizeof(double));
+    return p->x && p->y && p->val && p->sigma ? GPMC_OK : GPMC_ENOMEM;
+}
+
+static void pool_free(pool *p)
+{
+    free(p->x);
+    free(p->y);
+    free(p->val);
+    free(p->sigma);
+}
+
+/* Insert (x, y, v) if it is among the cap best; ties keep the earlier pair. */
+static void pool_offer(pool *p, const double *x, const double *y, double v)
+{
+    size_t k = p->k;
+    if (!(v >= 0) || (p->len == p->cap && v <= p->val[p->len - 1]))
+        return;
+    size_t pos = p->len < p->cap ? p->len : p->cap - 1;
+    while (pos > 0 && p->val[pos - 1] < v) {
+        p->val[pos] = p->val[pos - 1];
+        p->sigma[pos] = p->sigma[pos - 1];
+        memcpy(p->x + pos * k, p->x + (pos - 1) * k, k * sizeof(double));
+        memcpy(p->y + pos * k, p->y + (pos - 1) * k, k * sizeof(double));
+        pos--;
+    }
+    p->val[pos] = v;
+    p->sigma[pos] = SIGMA0;
+    memcpy(p->x + pos * k, x, k * sizeof(double));
+    memcpy(p->y + pos * k, y, k * sizeof(double));
+    if (p->len < p->cap)
+        p->len++;
+}
+
+static size_t param_size(const gpmc_point *pt, size_t i) { return (size_t)gpmc_point_int_at(pt, i); }
+
+static int wdc_check(const gpmc_point *pt, char *msg, size_t msglen)
+{
+    size_t n = param_size(pt, P_N), k = param_size(pt, P_K);
+    if (k > n) {
+        snprintf(msg, msglen, "k (=%zu) must be <= n (=%zu)", k, n);
+        return 1;
+    }
+    /* Refuse before any compute what cannot fit: W and the evaluator (the stacked outer
+     * products grow as n k^2, the eigensolver as k^2). */
+    size_t bytes = add_sz(gpmc_wdc_eval_bytes(n, k, param_size(pt, P_BATCH)),
+                          mul_sz(mul_sz(n, k), sizeof(double)));
+    const size_t limit = (size_t)16 << 30;
+    if (bytes > limit) {
+        snprintf(msg, msglen,
+                 "n (=%zu) and k (=%zu) need %.1f GiB per rank for W and the evaluator "
+                 "(limit 16 GiB): lower n or k",
+                 n, k, (double)bytes / (double)((size_t)1 << 30));
+        return 1;
+    }
+    return 0;
+}
+
+static void wdc_free(void *p)
+{
+    wdc_ws *ws = p;
+    if (!ws)
+        return;
+    free(ws->w);
+    gpmc_wdc_eval_free(ws->ev);
+    free(ws->x);
+    free(ws->y);
+    free(ws->dev);
+    free(ws->devr);
+    free(ws->u);
+    free(ws->parent);
+    pool_free(&ws->pairs_pool);
+    pool_free(&ws->diag_pool);
+    free(ws->bx);
+    free(ws->by);
+    free(ws->bd);
+    free(ws);
+}
+
+static void *wdc_alloc(const gpmc_point *pt)
+{
+    wdc_ws *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return NULL;
+    ws->n = param_size(pt, P_N);
+    ws->k = param_size(pt, P_K);
+    ws->truncated = gpmc_point_int_at(pt, P_ENSEMBLE) == 1;
+    ws->pairs = param_size(pt, P_PAIRS);
+    ws->search = param_size(pt, P_SEARCH);
+    ws->angles = param_size(pt, P_ANGLES);
+    ws->batch = param_size(pt, P_BATCH);
+    size_t n = ws->n, k = ws->k, B = ws->batch;
+    size_t np = B / CHILDREN_PER_PARENT;
+    np = np < 1 ? 1 : (np > POOL_MAX ? POOL_MAX : np);
+    if (mul_sz(n, k) == SIZE_MAX || mul_sz(n, k) > SIZE_MAX / sizeof(double)) {
+        free(ws);
+        return NULL;
+    }
+    ws->w = malloc(n * k * sizeof(double));
+    ws->ev = gpmc_wdc_eval_alloc(n, k, B);
+    ws->x = malloc(B * k * sizeof(double));
+    ws->y = malloc(B * k * sizeof(double));
+    ws->dev = malloc(B * sizeof(double));
+    ws->devr = malloc(ws->pairs * sizeof(double));
+    ws->u = malloc(k * sizeof(double));
+    ws->parent = malloc(B * sizeof(size_t));
+    ws->bx = malloc(k * sizeof(double));
+    ws->by = malloc(k * sizeof(double));
+    ws->bd = malloc(k * sizeof(double));
+    int ok = pool_alloc(&ws->pairs_pool, np, k) == GPMC_OK &&
+             pool_alloc(&ws->diag_pool, np, k) == GPMC_OK;
+    if (!ok || !ws->w || !ws->ev || !ws->x || !ws->y || !ws->dev || !ws->devr || !ws->u ||
+        !ws->parent || !ws->bx || !ws->by || !ws->bd) {
+        wdc_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+/* x <- x / |x|; a zero vector (probability 0) becomes e_1. */
+static void normalize(double *x, size_t k)
+{
+    double s = gpmc_nrm2(x, k);
+    if (!(s > 0)) {
+        memset(x, 0, k * sizeof *x);
+        x[0] = 1;
+        return;
+    }
+    for (size_t i = 0; i < k; i++)
+        x[i] /= s;
+}
+
+/* Evaluate the nb pairs in ws->x, ws->y; fold every result into the record's maxima
+ * (the diagonal ones into eps_hat_diag too) and offer it to `offer` (may be NULL). */
+static int evaluate(wdc_ws *ws, size_t nb, int diag, pool *offer)
+{
+    size_t k = ws->k;
+    int st = gpmc_wdc_eval_pairs(ws->ev, ws->x, diag ? ws->x : ws->y, nb, ws->dev);
+    if (st != GPMC_OK)
+        return st;
+    ws->evaluated += nb;
+    for (size_t b = 0; b < nb; b++) {
+        const double *x = ws->x + b * k, *y = diag ? x : ws->y + b * k;
+        double v = ws->dev[b];
+        if (v > ws->best) {
+            ws->best = v;
+            memcpy(ws->bx, x, k * sizeof(double));
+            memcpy(ws->by, y, k * sizeof(double));
+        }
+        if (diag && v > ws->best_diag) {
+            ws->best_diag = v;
+            memcpy(ws->bd, x, k * sizeof(double));
+        }
+        if (offer)
+            pool_offer(offer, x, y, v);
+    }
+    return GPMC_OK;
+}
+
+static int phase_random(wdc_ws *ws, gsl_rng *r)
+{
+    size_t k = ws->k;
+    for (size_t done = 0; done < ws->pairs;) {
+        size_t nb = ws->pairs - done < ws->batch ? ws->pairs - done : ws->batch;
+        for (size_t b = 0; b < nb; b++) {
+            gpmc_rng_unit_vector(r, ws->x + b * k, k);
+            gpmc_rng_unit_vector(r, ws->y + b * k, k);
+        }
+        int st = evaluate(ws, nb, 0, &ws->pairs_pool);
+        if (st != GPMC_OK)
+            return st;
+        memcpy(ws->devr + done, ws->dev, nb * sizeof(double));
+        done += nb;
+    }
+    return GPMC_OK;
+}
+
+/* The j-th stratified angle, as its distance delta from 0 (far = 0) or from pi (far = 1):
+ * specials first (the most telling if the budget is small), then a uniform grid of the
+ * remaining m angles over [0, pi], endpoints included. */
+static void angle_at(size_t j, size_t total, double *delta, int *far)
+{
+    static const double special[] = {0, 1e-6, 1e-3, 1e-2, 1e-9, 1e-4, 1e-1};
+    const size_t ns = 2 * (sizeof special / sizeof special[0]);
+    if (j < ns) {
+        *delta = special[j / 2];
+        *far = (int)(j % 2);
+        return;
+    }
+    size_t m = total - ns, i = j - ns;
+    double t = m > 1 ? PI * (double)i / (double)(m - 1) : PI / 2;
+    *far = t > PI / 2;
+    *delta = *far ? (i == m - 1 ? 0 : PI - t) : t;
+}
+
+static int phase_angles(wdc_ws *ws, gsl_rng *r)
+{
+    size_t k = ws->k;
+    for (size_t done = 0; done < ws->angles;) {
+        size_t nb = ws->angles - done < ws->batch ? ws->angles - done : ws->batch;
+        for (size_t b = 0; b < nb; b++) {
+            double delta, *x = ws->x + b * k, *y = ws->y + b * k;
+            int far;
+            angle_at(done + b, ws->angles, &delta, &far);
+            gpmc_rng_unit_vector(r, x, k);
+            /* y = c x + s u, u a unit vector orthogonal to x; exact at theta = 0, pi. */
+            double c = far ? -cos(delta) : cos(delta), s = sin(delta);
+            if (delta == 0 || k == 1) {
+                double sign = far ? -1.0 : 1.0;
+                for (size_t i = 0; i < k; i++)
+                    y[i] = sign * x[i];
+                continue;
+            }
+            double proj;
+            do {
+                gpmc_rng_unit_vector(r, ws->u, k);
+                proj = gpmc_dot(ws->u, x, k);
+            } while (fabs(proj) > 0.99); /* keep the projected vector well conditioned */
+            for (size_t i = 0; i < k; i++)
+                ws->u[i] -= proj * x[i];
+            normalize(ws->u, k);
+            for (size_t i = 0; i < k; i++)
+                y[i] = c * x[i] + s * ws->u[i];
+        }
+        int st = gpmc_wdc_eval_pairs(ws->ev, ws->x, ws->y, nb, ws->dev);
+        if (st != GPMC_OK)
+            return st;
+        ws->evaluated += nb;
+        for (size_t b = 0; b < nb; b++) {
+            const double *x = ws->x + b * k, *y = ws->y + b * k;
+            double v = ws->dev[b], delta;
+            int far;
+            angle_at(done + b, ws->angles, &delta, &far);
+            if (v > ws->best) {
+                ws->best = v;
+                memcpy(ws->bx, x, k * sizeof(double));
+                memcpy(ws->by, y, k * sizeof(double));
+            }
+            if (delta == 0 && !far) {
+                if (v > ws->best_diag) {
+                    ws->best_diag = v;
+                    memcpy(ws->bd, x, k * sizeof(double));
+                }
+                pool_offer(&ws->diag_pool, x, x, v);
+            }
+            pool_offer(&ws->pairs_pool, x, y, v);
+        }
+        done += nb;
+    }
+    return GPMC_OK;
+}
+
+/* x + sigma g / sqrt(k), normalized: a step of angle ~sigma (for small sigma). */
+static void perturb(gsl_rng *r, const double *from, double sigma, size_t k, double *to)
+{
+    double sc = sigma / sqrt((double)k);
+    for (size_t i = 0; i < k; i++)
+        to[i] = from[i] + sc * gsl_ran_gaussian_ziggurat(r, 1.0);
+    normalize(to, k);
+}
+
+/* Local search from the pool's pairs with `budget` evaluations (see the top comment).
+ * diag: x = y throughout (only x moves). */
+static int climb(wdc_ws *ws, pool *p, size_t budget, int diag, gsl_rng *r)
+{
+    size_t k = ws->k, np = p->len;
+    if (np == 0)
+        return GPMC_OK;
+    for (size_t i = 0; i < np; i++)
+        p->sigma[i] = SIGMA0;
+    double bestc[POOL_MAX];
+    size_t bestb[POOL_MAX] = {0};
+    while (budget > 0) {
+        size_t nb = budget < ws->batch ? budget : ws->batch;
+        for (size_t b = 0; b < nb; b++) {
+            size_t q = b % np, move = diag ? 0 : (b / np) % 4;
+            const double *px = p->x + q * k, *py = p->y + q * k;
+            double *x = ws->x + b * k, *y = ws->y + b * k, sg = p->sigma[q];
+            ws->parent[b] = q;
+            if (move == 3) { /* the same step for both: keeps the angle */
+                double sc = sg / sqrt((double)k);
+                for (size_t i = 0; i < k; i++) {
+                    double g = sc * gsl_ran_gaussian_ziggurat(r, 1.0);
+                    x[i] = px[i] + g;
+                    y[i] = py[i] + g;
+                }
+                normalize(x, k);
+                normalize(y, k);
+                continue;
+            }
+            if (move == 0 || move == 2)
+                perturb(r, px, sg, k, x);
+            else
+                memcpy(x, px, k * sizeof(double));
+            if (move == 1 || move == 2)
+                perturb(r, py, sg, k, y);
+            else if (!diag)
+                memcpy(y, py, k * sizeof(double));
+        }
+        int st = evaluate(ws, nb, diag, NULL);
+        if (st != GPMC_OK)
+            return st;
+        for (size_t q = 0; q < np; q++)
+            bestc[q] = -1;
+        for (size_t b = 0; b < nb; b++) {
+            size_t q = ws->parent[b];
+            if (ws->dev[b] > bestc[q]) {
+                bestc[q] = ws->dev[b];
+                bestb[q] = b;
+            }
+        }
+        for (size_t q = 0; q < np; q++) {
+            if (bestc[q] > p->val[q]) {
+                size_t b = bestb[q];
+                p->val[q] = bestc[q];
+                memcpy(p->x + q * k, ws->x + b * k, k * sizeof(double));
+                memcpy(p->y + q * k, (diag ? ws->x : ws->y) + b * k, k * sizeof(double));
+                p->sigma[q] = fmin(2 * p->sigma[q], SIGMA_MAX);
+            } else {
+                p->sigma[q] *= 0.5;
+                if (p->sigma[q] < SIGMA_MIN)
+                    p->sigma[q] = SIGMA_RESTART;
+            }
+        }
+        budget -= nb;
+    }
+    return GPMC_OK;
+}
+
+static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_record *rec)
+{
+    wdc_ws *ws = wsp;
+    size_t n = ws->n, k = ws->k;
+    double sigma = 1 / sqrt((double)n), alpha = 1;
+    (void)pt;
+
+    /* 1. W, first and alone on substream 0. */
+    if (ws->truncated) {
+        gpmc_rng_truncated_rows(s->r, sigma, 3 * sqrt((double)k / (double)n), n, k, ws->w);
+        alpha = gpmc_theory_alpha_truncated(k);
+    } else {
+        gpmc_rng_gaussian(s->r, sigma, ws->w, n * k);
+    }
+    gpmc_wdc_eval_set_w(ws->ev, ws->w, alpha);
+
+    /* Everything below starts afresh: no state from an earlier trial is read. */
+    ws->best = ws->best_diag = -1;
+    ws->evaluated = 0;
+    ws->pairs_pool.len = ws->diag_pool.len = 0;
+    int st;
+
+    /* 2., 3. random and angle-stratified pairs. */
+    gpmc_stream_substream(s, 1);
+    if ((st = phase_random(ws, s->r)) != GPMC_OK)
+        return st;
+    gpmc_stream_substream(s, 2);
+    if ((st = phase_angles(ws, s->r)) != GPMC_OK)
+        return st;
+
+    /* 4. local search: the diagonal (a first batch of fresh random x to seed it beside
+     * the theta = 0 pairs), then pairs, seeded by the best pairs and the best diagonal. */
+    size_t sdiag = ws->search / 4, spairs = ws->search - sdiag;
+    gpmc_stream_substream(s, 3);
+    if (sdiag > 0) {
+        size_t nb = ws->diag_pool.cap < sdiag ? ws->diag_pool.cap : sdiag;
+        for (size_t b = 0; b < nb; b++)
+            gpmc_rng_unit_vector(s->r, ws->x + b * k, k);
+        if ((st = evaluate(ws, nb, 1, &ws->diag_pool)) != GPMC_OK)
+            return st;
+        if ((st = climb(ws, &ws->diag_pool, sdiag - nb, 1, s->r)) != GPMC_OK)
+            return st;
+    }
+    gpmc_stream_substream(s, 4);
+    if (ws->best_diag >= 0)
+        pool_offer(&ws->pairs_pool, ws->bd, ws->bd, ws->best_diag);
+    if ((st = climb(ws, &ws->pairs_pool, spairs, 0, s->r)) != GPMC_OK)
+        return st;
+
+    /* The record. */
+    double sum = 0;
+    for (size_t i = 0; i < ws->pairs; i++)
+        sum += ws->devr[i];
+    gpmc_sort(ws->devr, ws->pairs);
+    gpmc_record_set(rec, F_EPS_HAT, ws->best >= 0 ? ws->best : NAN);
+    gpmc_record_set(rec, F_EPS_DIAG, ws->best_diag >= 0 ? ws->best_diag : NAN);
+    gpmc_record_set(rec, F_EPS_RANDOM, ws->devr[ws->pairs - 1]);
+    gpmc_record_set(rec, F_DEV_MEAN, sum / (double)ws->pairs);
+    gpmc_record_set(rec, F_DEV_Q50, gpmc_quantile_sorted(ws->devr, ws->pairs, 0.50));
+    gpmc_record_set(rec, F_DEV_Q90, gpmc_quantile_sorted(ws->devr, ws->pairs, 0.90));
+    gpmc_record_set(rec, F_DEV_Q99, gpmc_quantile_sorted(ws->devr, ws->pairs, 0.99));
+    gpmc_record_set(rec, F_THETA, gpmc_angle(ws->bx, ws->by, k));
+    gpmc_record_set(rec, F_ALPHA, alpha);
+    gpmc_record_set(rec, F_EVALS, (double)ws->evaluated);
+    memcpy(gpmc_record_field(rec, F_WX), ws->bx, k * sizeof(double));
+    memcpy(gpmc_record_field(rec, F_WY), ws->by, k * sizeof(double));
+    if (ws->best_diag >= 0)
+        memcpy(gpmc_record_field(rec, F_WDIAG), ws->bd, k * sizeof(double));
+    if (rec->layout->len[F_W] > 0)
+        memcpy(gpmc_record_field(rec, F_W), ws->w, n * k * sizeof(double));
+    return GPMC_OK;
+}
+
+const gpmc_experiment gpmc_exp_wdc = {
+    .name = "wdc",
+    .summary = "Weight Distribution Condition of one Gaussian (or truncated) layer: "
+               "eps_hat = sup found of ||W+x^T W+y - alpha Q_xy|| (random, angle-stratified "
+               "and locally searched pairs)",
+    .params = params,
+    .nparams = NPARAMS,
+    .fields = fields,
+    .nfields = NFIELDS,
+    .check = wdc_check,
+    .workspace_alloc = wdc_alloc,
+    .workspace_free = wdc_free,
+    .trial = wdc_trial,
+};

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Runs every suite and ends with one line: "N passed, N failed".
+# Suites: C unit (cmocka), MPI ranks, resume, bad input, merge, pytest (analysis).
+# A suite that cannot run counts as failed; nothing is skipped silently.
+# Env: BUILD (build dir), PYTHON (python with h5py), GPMC_ASAN (sanitizer build: skip nothing,
+# but run the slow MPI suites with fewer trials).
+BUILD=${BUILD:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+passed=0
+failed=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+add() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)".
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    "$t" >"$log/$name.out" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)
+    p=${p:-0}; f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    add "$p" "$f"
+    if [ "$f" -ne 0 ]; then echo "FAIL unit $name:"; cat "$log/$name.out"; else echo "ok   unit $name ($p)"; fi
+done
+if ! ls "$BUILD"/tests/test_* >/dev/null 2>&1; then echo "FAIL unit: no test binaries in $BUILD/tests"; add 0 1; fi
+
+# Shell suites print "ok - name" / "not ok - name: why" per check.
+for s in tests/mpi/test_*.sh tests/specs/test_*.sh; do
+    [ -f "$s" ] || continue
+    name=$(basename "$s" .sh)
+    BUILD=$BUILD PYTHON=$PYTHON sh "$s" >"$log/$name.out" 2>&1
+    rc=$?
+    p=$(grep -c '^ok - ' "$log/$name.out")
+    f=$(grep -c '^not ok - ' "$log/$name.out")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    add "$p" "$f"
+    if [ "$f" -ne 0 ]; then echo "FAIL $name:"; cat "$log/$name.out"; else echo "ok   $name ($p)"; fi
+done
+
+# pytest: the analysis tools, against files written by this build's gpmc.
+if "$PYTHON" -c 'import pytest, h5py, numpy, matplotlib' 2>/dev/null; then
+    GPMC_BIN=$(pwd)/$BUILD/gpmc "$PYTHON" -m pytest -q -p no:cacheprovider tests/analysis \
+        >"$log/pytest.out" 2>&1
+    p=$(grep -Eo '[0-9]+ passed' "$log/pytest.out" | tail -1 | cut -d' ' -f1)
+    f=$(grep -Eo '[0-9]+ (failed|error)' "$log/pytest.out" | awk '{s+=$1} END {print s+0}')
+    p=${p:-0}
+    [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1   # pytest ran nothing: that is a failure
+    add "$p" "$f"
+    if [ "$f" -ne 0 ]; then echo "FAIL pytest:"; tail -40 "$log/pytest.out"; else echo "ok   pytest ($p)"; fi
+else
+    echo "FAIL pytest: $PYTHON cannot import pytest/h5py/numpy/matplotlib (make deps installs them)"
+    add 0 1
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
