@@ -61,6 +61,8 @@ void gpmc_spec_free(gpmc_spec *spec);
 size_t gpmc_spec_npoints(const gpmc_spec *spec);
 /* The values of every parameter at point p, ratio axes resolved. */
 void gpmc_spec_point_values(const gpmc_spec *spec, size_t p, gpmc_value *out);
+/* Index into spec->axes[axis].values of point p (the first axis varies slowest). */
+size_t gpmc_spec_axis_index(const gpmc_spec *spec, size_t axis, size_t p);
 /* Stream key of a point: hash of the experiment name and the canonical text of every
  * parameter without GPMC_PARAM_NOHASH. */
 uint64_t gpmc_spec_point_key(const gpmc_experiment *exp, const gpmc_value *values);

@@ -39,6 +39,11 @@ int gpmc_wdc_eval_pairs(gpmc_wdc_eval *ev, const double *x, const double *y, siz
  * (both triangles), through the same batched code path. GPMC_OK or GPMC_ENUM. */
 int gpmc_wdc_eval_matrix(gpmc_wdc_eval *ev, const double *x, const double *y, double *out);
 
+/* The same for pair b of the last gpmc_wdc_eval_pairs() batch, without recomputing its
+ * masked Gram: x and y must be that pair's rows (they give Q). GPMC_OK or GPMC_ENUM. */
+int gpmc_wdc_eval_batch_matrix(gpmc_wdc_eval *ev, size_t b, const double *x, const double *y,
+                               double *out);
+
 /* Floating-point operations of the two GEMMs per pair (2 * 2k n for the pre-activations
  * of x and y, 2 n k(k+1)/2 for the masked Gram): the count benchmarks divide by time. */
 double gpmc_wdc_gemm_flops(size_t n, size_t k);

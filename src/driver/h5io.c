@@ -111,6 +111,37 @@ static int dset_f64(hid_t loc, const char *name, int rank, const hsize_t *dims,
     return dset(loc, name, H5T_NATIVE_DOUBLE, rank, dims, data, doc, units);
 }
 
+/* Counts are computed as doubles alongside the rates; stored as int64. */
+static int dset_count(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                      const double *data, const char *doc)
+{
+    size_t n = 1;
+    for (int r = 0; r < rank; r++)
+        n *= dims[r];
+    long long *ll = malloc((n + 1) * sizeof *ll);
+    if (!ll)
+        return gpmc_error(GPMC_ENOMEM, path, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        ll[i] = (long long)data[i];
+    int st = dset(loc, name, H5T_NATIVE_LLONG, rank, dims, ll, doc, NULL);
+    free(ll);
+    return st;
+}
+
+/* Open a group, creating it if absent (a success field may be called "success"). */
+static hid_t group_open(hid_t loc, const char *name)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) > 0)
+        return H5Gopen2(loc, name, H5P_DEFAULT);
+    return group(loc, name);
+}
+
+static int attr_ci(hid_t g)
+{
+    int st = attr_f64(g, "level", GPMC_CI_LEVEL);
+    return st ? st : attr_str(g, "method", "clopper-pearson");
+}
+
 /* ---- the layout ---- */
 
 static const gpmc_value *point_values(const gpmc_plan *plan, size_t p)
@@ -174,12 +205,15 @@ static int write_grid(hid_t file, const gpmc_plan *plan)
                      exp->params[ax->ratio_of].name);
             names[a] = ratio_names[a];
             /* The ratio as written (before rounding n) is what the user chose. */
-            size_t stride = 1;
-            for (size_t b = a + 1; b < spec->naxes; b++)
-                stride *= spec->axes[b].n;
             for (size_t p = 0; p < P; p++)
-                col[p] = ax->values[(p / stride) % ax->n];
+                col[p] = ax->values[gpmc_spec_axis_index(spec, a, p)];
             st = dset_f64(g, names[a], 1, dims, col, "grid axis: ratio as given in the spec", NULL);
+            hid_t d = st ? -1 : H5Dopen2(g, names[a], H5P_DEFAULT);
+            if (d >= 0) {
+                st = attr_str(d, "sets", def->name);
+                st = st ? st : attr_str(d, "ratio_of", exp->params[ax->ratio_of].name);
+                H5Dclose(d);
+            }
         }
         if (st)
             break;
@@ -325,8 +359,15 @@ static int write_points(hid_t file, const gpmc_results *res)
             break;
         }
         for (size_t a = 0; a < plan->spec->naxes && !st; a++) {
-            size_t i = plan->spec->axes[a].param;
-            st = attr_value(g, exp->params[i].name, &exp->params[i], &point_values(plan, p)[i]);
+            const gpmc_axis *ax = &plan->spec->axes[a];
+            const gpmc_value *v = point_values(plan, p);
+            st = attr_value(g, exp->params[ax->param].name, &exp->params[ax->param], &v[ax->param]);
+            if (!st && ax->ratio_of != GPMC_NO_PARAM) {
+                char rn[160];
+                snprintf(rn, sizeof rn, "%s_over_%s", exp->params[ax->param].name,
+                         exp->params[ax->ratio_of].name);
+                st = attr_f64(g, rn, ax->values[gpmc_spec_axis_index(plan->spec, a, p)]);
+            }
         }
         for (size_t f = 0; f < exp->nfields && !st; f++) {
             if (!exp->fields[f].shape || lay->len[f] == 0)
@@ -379,8 +420,10 @@ static int write_summary(hid_t file, const gpmc_results *res)
         }
         hid_t g = group(gs, fd->name);
         st = g < 0 ? GPMC_EIO : GPMC_OK;
-        for (int j = 0; j < 8 && !st; j++)
-            st = dset_f64(g, stat_names[j], 1, d1, cols + j * P, NULL, j == 7 ? NULL : fd->units);
+        for (int j = 0; j < 7 && !st; j++)
+            st = dset_f64(g, stat_names[j], 1, d1, cols + j * P, NULL, fd->units);
+        st = st ? st : dset_count(g, stat_names[7], 1, d1, cols + 7 * P,
+                                  "done trials with a value (NaN values are left out)");
         if (g >= 0)
             H5Gclose(g);
         if (st || !fd->threshold)
@@ -409,8 +452,11 @@ static int write_summary(hid_t file, const gpmc_results *res)
         st = st ? st : dset_f64(g, "rate", 2, d2, rate, "fraction of trials with value <= t_j", NULL);
         st = st ? st : dset_f64(g, "ci_low", 2, d2, lo, "Clopper-Pearson 95% lower bound", NULL);
         st = st ? st : dset_f64(g, "ci_high", 2, d2, hi, "Clopper-Pearson 95% upper bound", NULL);
-        st = st ? st : dset_f64(g, "k", 2, d2, kk, "number of trials with value <= t_j", NULL);
-        st = st ? st : dset_f64(g, "n", 1, d1, cnt, "number of trials with a value", NULL);
+        st = st ? st : dset_count(g, "k", 2, d2, kk, "number of trials with value <= t_j");
+        st = st ? st : dset_count(g, "n", 1, d1, cnt, "number of trials with a value");
+        st = st ? st : attr_str(g, "field", fd->name);
+        st = st ? st : attr_str(g, "threshold_param", fd->threshold);
+        st = st ? st : attr_ci(g);
         if (g >= 0)
             H5Gclose(g);
     }
@@ -427,13 +473,17 @@ static int write_summary(hid_t file, const gpmc_results *res)
             cnt[p] = (double)n;
             kk[p] = (double)k;
         }
-        hid_t g = group(gs, "success");
+        hid_t g = group_open(gs, "success");
         st = g < 0 ? GPMC_EIO : GPMC_OK;
         st = st ? st : dset_f64(g, "rate", 1, d1, rate, exp->fields[sf].doc, NULL);
         st = st ? st : dset_f64(g, "ci_low", 1, d1, lo, "Clopper-Pearson 95% lower bound", NULL);
         st = st ? st : dset_f64(g, "ci_high", 1, d1, hi, "Clopper-Pearson 95% upper bound", NULL);
-        st = st ? st : dset_f64(g, "n", 1, d1, cnt, "trials with a value", NULL);
-        st = st ? st : dset_f64(g, "k", 1, d1, kk, "successful trials", NULL);
+        /* A field named "success" already wrote the same n with its statistics. */
+        if (!st && H5Lexists(g, "n", H5P_DEFAULT) <= 0)
+            st = dset_count(g, "n", 1, d1, cnt, "trials with a value");
+        st = st ? st : dset_count(g, "k", 1, d1, kk, "successful trials");
+        st = st ? st : attr_str(g, "field", exp->fields[sf].name);
+        st = st ? st : attr_ci(g);
         if (g >= 0)
             H5Gclose(g);
     }

@@ -923,6 +923,13 @@ static double resolve_ratio(const gpmc_param_def *d, double ratio, double of)
     return v == 0 ? 0.0 : v;
 }
 
+size_t gpmc_spec_axis_index(const gpmc_spec *spec, size_t axis, size_t p)
+{
+    for (size_t b = spec->naxes; --b > axis;)
+        p /= spec->axes[b].n;
+    return p % spec->axes[axis].n;
+}
+
 void gpmc_spec_point_values(const gpmc_spec *spec, size_t p, gpmc_value *out)
 {
     const gpmc_experiment *exp = spec->exp;

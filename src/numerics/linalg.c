@@ -197,17 +197,10 @@ typedef struct {
     int done;
 } laguerre;
 
-static void laguerre_init(laguerre *L, const double *d, const double *e2, size_t k, double sign)
+/* Start below the Gershgorin bound hi of sign*T (lambda_max >= lo = max diagonal, a
+ * Rayleigh quotient; rmax = largest Gershgorin radius, 0 for a diagonal T). */
+static void laguerre_init(laguerre *L, double lo, double hi, double rmax)
 {
-    /* Bracket: lambda_max >= max diagonal (a Rayleigh quotient), <= Gershgorin bound. */
-    double lo = -INFINITY, hi = -INFINITY, rmax = 0;
-    for (size_t i = 0; i < k; i++) {
-        double r = (i > 0 ? sqrt(e2[i - 1]) : 0) + (i + 1 < k ? sqrt(e2[i]) : 0);
-        double di = sign * d[i];
-        lo = di > lo ? di : lo;
-        hi = di + r > hi ? di + r : hi;
-        rmax = r > rmax ? r : rmax;
-    }
     L->tol = 4 * DBL_EPSILON * (1 + fabs(hi));
     L->lo = lo;
     L->hi = hi + L->tol; /* strictly above every eigenvalue despite rounding */
@@ -261,15 +254,24 @@ static void tri_extreme(double *d, double *e, size_t k, double *lmin, double *lm
         return;
     }
     double s, is = pow2_scale(m, &s);
-    for (size_t i = 0; i < k; i++)
-        d[i] *= is;
-    for (size_t i = 0; i + 1 < k; i++) {
-        double t = e[i] * is;
-        e[i] = t * t;
+    /* Scale; Gershgorin bounds of T and -T; then square the off-diagonal. */
+    double lo_up = -INFINITY, hi_up = -INFINITY, lo_dn = -INFINITY, hi_dn = -INFINITY;
+    double rmax = 0, eprev = 0;
+    for (size_t i = 0; i < k; i++) {
+        double di = d[i] * is, ei = i + 1 < k ? fabs(e[i] * is) : 0, r = eprev + ei;
+        d[i] = di;
+        lo_up = di > lo_up ? di : lo_up;
+        hi_up = di + r > hi_up ? di + r : hi_up;
+        lo_dn = -di > lo_dn ? -di : lo_dn;
+        hi_dn = r - di > hi_dn ? r - di : hi_dn;
+        rmax = r > rmax ? r : rmax;
+        if (i + 1 < k)
+            e[i] = ei * ei;
+        eprev = ei;
     }
     laguerre up, dn; /* largest eigenvalue of T and of -T */
-    laguerre_init(&up, d, e, k, 1.0);
-    laguerre_init(&dn, d, e, k, -1.0);
+    laguerre_init(&up, lo_up, hi_up, rmax);
+    laguerre_init(&dn, lo_dn, hi_dn, rmax);
     for (int it = 0; it < 200 && !(up.done && dn.done); it++) {
         sturm_acc a, b;
         sturm_first(&a, d[0], up.lam);

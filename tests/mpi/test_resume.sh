@@ -5,7 +5,7 @@
 cat >"$tmp/s.ini" <<INI
 [run]
 experiment = wdc
-trials = 40
+trials = 160
 seed = 11
 [grid]
 k = 8
@@ -34,7 +34,7 @@ check "uninterrupted reference run" "$GPMC" run "$tmp/s.ini" -o "$tmp/ref.h5"
 $MPIRUN -np 2 "$GPMC" run "$tmp/s.ini" -o "$tmp/term.h5" --checkpoint 0.2 2>"$tmp/term.err" &
 pid=$!
 if wait_partial "$tmp/term.h5"; then
-    pkill -TERM -f "gpmc run $tmp/s.ini -o $tmp/term.h5"
+    pkill -TERM -P $pid
     wait $pid; rc=$?
     [ $rc -eq 3 ] && ok "SIGTERM: exit code 3 (resumable)" || notok "SIGTERM: exit code 3 (resumable)" "rc=$rc: $(tail -2 "$tmp/term.err")"
     set -- $(done_of "$tmp/term.h5")
@@ -47,6 +47,22 @@ if wait_partial "$tmp/term.h5"; then
 else
     kill $pid 2>/dev/null; wait $pid
     notok "SIGTERM: a partial checkpoint appeared" "no partial checkpoint within 60 s"
+fi
+
+# SIGTERM to mpirun (a user's kill): it forwards the signal; the ranks checkpoint, though
+# mpirun itself always exits 1 after a signal.
+$MPIRUN -np 2 "$GPMC" run "$tmp/s.ini" -o "$tmp/mpirun.h5" --checkpoint 0.2 2>"$tmp/mpirun.err" &
+pid=$!
+if wait_partial "$tmp/mpirun.h5"; then
+    kill -TERM $pid
+    wait $pid
+    grep -q "continue with: gpmc resume" "$tmp/mpirun.err" && ok "SIGTERM to mpirun: ranks stop with a checkpoint" \
+        || notok "SIGTERM to mpirun: ranks stop with a checkpoint" "$(tail -3 "$tmp/mpirun.err")"
+    check "SIGTERM to mpirun: resume" "$GPMC" resume "$tmp/mpirun.h5"
+    check "SIGTERM to mpirun + resume equals uninterrupted" same "$tmp/ref.h5" "$tmp/mpirun.h5" trials points
+else
+    kill $pid 2>/dev/null; wait $pid
+    notok "SIGTERM to mpirun: a partial checkpoint appeared" "no partial checkpoint within 60 s"
 fi
 
 # SIGKILL: nothing is flushed on the way out; the last checkpoint must be a complete file.

@@ -10,20 +10,20 @@ CLUSTER_DIR=
 CLUSTER_WHY=
 
 cluster_install() {
-    missing=
-    for c in slurmctld slurmd sbatch munged mungekey; do
-        command -v $c >/dev/null 2>&1 || [ -x /usr/sbin/$c ] || missing=1
+    _cmissing=
+    for _cc in slurmctld slurmd sbatch munged mungekey; do
+        command -v $_cc >/dev/null 2>&1 || [ -x /usr/sbin/$_cc ] || _cmissing=1
     done
-    [ -z "$missing" ] && return 0
+    [ -z "$_cmissing" ] && return 0
     if [ "$(id -u)" != 0 ]; then
         CLUSTER_WHY="slurmctld/slurmd/munge not installed and not root (apt-get install slurmctld slurmd slurm-client munge)"
         return 1
     fi
-    out=$(DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    _cout=$(DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
               slurmctld slurmd slurm-client munge 2>&1) ||
-    out=$( { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    _cout=$( { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
               --no-install-recommends slurmctld slurmd slurm-client munge; } 2>&1) || {
-        CLUSTER_WHY="apt-get install slurmctld slurmd slurm-client munge failed: $(echo "$out" | tail -1)"
+        CLUSTER_WHY="apt-get install slurmctld slurmd slurm-client munge failed: $(echo "$_cout" | tail -1)"
         return 1
     }
     return 0
@@ -40,39 +40,39 @@ _cluster_no_jobs() { [ -z "$(squeue -h -o %i 2>/dev/null)" ] && squeue >/dev/nul
 _cluster_node_idle() { sinfo -h -N -o '%T' 2>/dev/null | grep -qx idle; }
 
 cluster_up() {
-    d=$1; cpus=${2:-2}
-    CLUSTER_DIR=$d
+    _cd=$1; _ccpus=${2:-2}
+    CLUSTER_DIR=$_cd
     PATH=$PATH:/usr/sbin:/sbin
-    node=$(hostname -s)
+    _cnode=$(hostname -s)
     # ports from our PID, so two test runs on one machine do not collide
-    port=$((20000 + ($$ % 10000) * 2))
-    mkdir -p "$d/munge" "$d/state" "$d/spool" "$d/log"
-    chmod 755 "$d" "$d/munge"
-    mungekey -c -k "$d/munge/munge.key" >/dev/null 2>&1 || {
+    _cport=$((20000 + ($$ % 10000) * 2))
+    mkdir -p "$_cd/munge" "$_cd/state" "$_cd/spool" "$_cd/log"
+    chmod 755 "$_cd" "$_cd/munge"
+    mungekey -c -k "$_cd/munge/munge.key" >/dev/null 2>&1 || {
         CLUSTER_WHY="mungekey -c failed"; return 1; }
-    munged --key-file="$d/munge/munge.key" --socket="$d/munge/munge.socket" \
-        --pid-file="$d/munge/munged.pid" --seed-file="$d/munge/munge.seed" \
-        --log-file="$d/log/munged.log" 2>"$d/log/munged.err" || {
-        CLUSTER_WHY="munged failed: $(tail -1 "$d/log/munged.err")"; return 1; }
-    _cluster_wait 5 test -s "$d/munge/munged.pid"
-    CLUSTER_PIDS="$(cat "$d/munge/munged.pid" 2>/dev/null)"
-    cat >"$d/slurm.conf" <<CONF
+    munged --key-file="$_cd/munge/munge.key" --socket="$_cd/munge/munge.socket" \
+        --pid-file="$_cd/munge/munged.pid" --seed-file="$_cd/munge/munge.seed" \
+        --log-file="$_cd/log/munged.log" 2>"$_cd/log/munged.err" || {
+        CLUSTER_WHY="munged failed: $(tail -1 "$_cd/log/munged.err")"; return 1; }
+    _cluster_wait 5 test -s "$_cd/munge/munged.pid"
+    CLUSTER_PIDS="$(cat "$_cd/munge/munged.pid" 2>/dev/null)"
+    cat >"$_cd/slurm.conf" <<CONF
 ClusterName=gpmctest
-SlurmctldHost=$node(127.0.0.1)
+SlurmctldHost=$_cnode(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$d/munge/munge.socket,cred_expire=5
+AuthInfo=socket=$_cd/munge/munge.socket,cred_expire=5
 CommunicationParameters=NoInAddrAny
-SlurmctldPort=$port
+SlurmctldPort=$_cport
 SlurmdPort=$((port + 1))
-StateSaveLocation=$d/state
-SlurmdSpoolDir=$d/spool
-SlurmctldPidFile=$d/slurmctld.pid
-SlurmdPidFile=$d/slurmd.pid
-SlurmctldLogFile=$d/log/slurmctld.log
-SlurmdLogFile=$d/log/slurmd.log
+StateSaveLocation=$_cd/state
+SlurmdSpoolDir=$_cd/spool
+SlurmctldPidFile=$_cd/slurmctld.pid
+SlurmdPidFile=$_cd/slurmd.pid
+SlurmctldLogFile=$_cd/log/slurmctld.log
+SlurmdLogFile=$_cd/log/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
@@ -80,7 +80,7 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
-JobCompLoc=$d/log/jobcomp.txt
+JobCompLoc=$_cd/log/jobcomp.txt
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=pmix
@@ -89,19 +89,19 @@ ReturnToService=2
 SchedulerParameters=batch_sched_delay=0,bf_interval=1,sched_interval=1
 MinJobAge=300
 KillWait=10
-NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
-PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
+NodeName=$_cnode NodeAddr=127.0.0.1 CPUs=$_ccpus State=UNKNOWN
+PartitionName=debug Nodes=$_cnode Default=YES MaxTime=INFINITE State=UP
 CONF
-    export SLURM_CONF="$d/slurm.conf"
-    slurmctld -f "$SLURM_CONF" -i 2>"$d/log/slurmctld.err" || {
-        CLUSTER_WHY="slurmctld failed: $(tail -1 "$d/log/slurmctld.err")"; return 1; }
-    slurmd -f "$SLURM_CONF" -N "$node" 2>"$d/log/slurmd.err" || {
-        CLUSTER_WHY="slurmd failed: $(tail -1 "$d/log/slurmd.err")"; return 1; }
-    _cluster_wait 5 test -s "$d/slurmctld.pid"
-    _cluster_wait 5 test -s "$d/slurmd.pid"
-    CLUSTER_PIDS="$CLUSTER_PIDS $(cat "$d/slurmctld.pid" 2>/dev/null) $(cat "$d/slurmd.pid" 2>/dev/null)"
+    export SLURM_CONF="$_cd/slurm.conf"
+    slurmctld -f "$SLURM_CONF" -i 2>"$_cd/log/slurmctld.err" || {
+        CLUSTER_WHY="slurmctld failed: $(tail -1 "$_cd/log/slurmctld.err")"; return 1; }
+    slurmd -f "$SLURM_CONF" -N "$_cnode" 2>"$_cd/log/slurmd.err" || {
+        CLUSTER_WHY="slurmd failed: $(tail -1 "$_cd/log/slurmd.err")"; return 1; }
+    _cluster_wait 5 test -s "$_cd/slurmctld.pid"
+    _cluster_wait 5 test -s "$_cd/slurmd.pid"
+    CLUSTER_PIDS="$CLUSTER_PIDS $(cat "$_cd/slurmctld.pid" 2>/dev/null) $(cat "$_cd/slurmd.pid" 2>/dev/null)"
     if ! _cluster_wait 30 _cluster_node_idle; then
-        CLUSTER_WHY="node never became idle: $(sinfo -h -N -o '%T %E' 2>&1 | head -1); $(tail -2 "$d/log/slurmctld.log" 2>/dev/null)"
+        CLUSTER_WHY="node never became idle: $(sinfo -h -N -o '%T %E' 2>&1 | head -1); $(tail -2 "$_cd/log/slurmctld.log" 2>/dev/null)"
         return 1
     fi
     return 0
@@ -114,13 +114,13 @@ cluster_down() {
         _cluster_wait 20 _cluster_no_jobs
     fi
     # slurmd first (it kills its job steps), then slurmctld, then munged; by PID only.
-    for p in $(echo $CLUSTER_PIDS | tr ' ' '\n' | sed '1!G;h;$!d'); do
-        kill -TERM "$p" 2>/dev/null
+    for _cp in $(echo $CLUSTER_PIDS | tr ' ' '\n' | sed '1!G;h;$!d'); do
+        kill -TERM "$_cp" 2>/dev/null
     done
-    for p in $CLUSTER_PIDS; do
+    for _cp in $CLUSTER_PIDS; do
         _n=100
-        while [ $_n -gt 0 ] && kill -0 "$p" 2>/dev/null; do sleep 0.1; _n=$((_n - 1)); done
-        kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+        while [ $_n -gt 0 ] && kill -0 "$_cp" 2>/dev/null; do sleep 0.1; _n=$((_n - 1)); done
+        kill -0 "$_cp" 2>/dev/null && kill -KILL "$_cp" 2>/dev/null
     done
     CLUSTER_PIDS=
     CLUSTER_DIR=

@@ -14,6 +14,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "gpmc/error.h"
 #include "gpmc/net.h"
 #include "gpmc/rng.h"
@@ -28,13 +30,6 @@
 #define NSE 5.0
 #define SEED UINT64_C(0x4e7)
 
-#define assert_close(a, b, tol)                                                            \
-    do {                                                                                   \
-        double a_ = (a), b_ = (b), t_ = (tol);                                             \
-        if (!(fabs(a_ - b_) <= t_))                                                        \
-            fail_msg("%s = %.17g vs %s = %.17g: |diff| %.3g > tol %.3g", #a, a_, #b, b_,   \
-                     fabs(a_ - b_), t_);                                                   \
-    } while (0)
 
 static double gamma_m(size_t m) { return (double)m * EPS / (1 - (double)m * EPS); }
 

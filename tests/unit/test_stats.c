@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "gpmc/rng.h"
 #include "gpmc/stats.h"
 
@@ -18,13 +20,6 @@
 #define EPS DBL_EPSILON
 #define SEED UINT64_C(0x57a75)
 
-#define assert_close(a, b, tol)                                                            \
-    do {                                                                                   \
-        double a_ = (a), b_ = (b), t_ = (tol);                                             \
-        if (!(fabs(a_ - b_) <= t_))                                                        \
-            fail_msg("%s = %.17g vs %s = %.17g: |diff| %.3g > tol %.3g", #a, a_, #b, b_,   \
-                     fabs(a_ - b_), t_);                                                   \
-    } while (0)
 
 /* --- Clopper-Pearson ------------------------------------------------------------------ */
 

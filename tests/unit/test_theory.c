@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "gpmc/net.h"
 #include "gpmc/rng.h"
 #include "gpmc/stats.h"
@@ -26,13 +28,6 @@
 #define SEED UINT64_C(0x7e0c4f2d)
 #define KMAX 16
 
-#define assert_close(a, b, tol)                                                            \
-    do {                                                                                   \
-        double a_ = (a), b_ = (b), t_ = (tol);                                             \
-        if (!(fabs(a_ - b_) <= t_))                                                        \
-            fail_msg("%s = %.17g vs %s = %.17g: |diff| %.3g > tol %.3g", #a, a_, #b, b_,   \
-                     fabs(a_ - b_), t_);                                                   \
-    } while (0)
 
 static double dot(const double *a, const double *b, size_t n)
 {

@@ -1,0 +1,554 @@
+/* The `wdc` experiment, called directly as the driver calls it (values in table order,
+ * layout, workspace, stream, NaN-filled record, trial()), and checked against plain-loop
+ * computations written here independently of src/experiments/wdc.c:
+ *
+ *  - k = 2: eps_hat reaches >= 95% of a brute-force maximum over a 1440 x 1440 grid of
+ *    (angle of x, angle of y) on the circle (and eps_hat_diag of a 20000-point grid);
+ *  - eps_hat is what it claims: recomputed at the stored witness from the stored W with
+ *    plain loops, an independent Q (MATH.md's e1, e2 formula) and LAPACK's dsyev, it
+ *    agrees to rounding (so it is a value attained by a pair: a lower bound of the sup);
+ *  - reproducibility: the same stream gives a bitwise identical record, whatever ran
+ *    before in the same workspace; other (unhashed) budgets keep W;
+ *  - the estimate falls with n, and its parts are ordered as their definitions imply;
+ *  - truncated rows: alpha = P(chi2_{k+2} <= 9k), rows zero or within the radius. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "gpmc/error.h"
+#include "gpmc/experiment.h"
+#include "gpmc/rng.h"
+#include "gpmc/theory.h"
+#include "gpmc/wdc.h"
+
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const gpmc_experiment gpmc_exp_wdc;
+static const gpmc_experiment *const E = &gpmc_exp_wdc;
+
+#define PI 3.14159265358979323846
+
+#define assert_close(a, b, tol) assert_close_at((a), (b), (tol), __FILE__, __LINE__)
+static void assert_close_at(double a, double b, double tol, const char *file, int line)
+{
+    if (!(fabs(a - b) <= tol)) {
+        print_error("%.17g != %.17g (|diff| %.3g > tol %.3g)\n", a, b, fabs(a - b), tol);
+        _fail(file, line);
+    }
+}
+
+/* ---- driving the experiment -------------------------------------------------------- */
+
+typedef struct {
+    long n, k, pairs, search, angles, batch;
+    int truncated, store;
+} config;
+
+static config cfg(long n, long k)
+{
+    config c = {.n = n, .k = k, .pairs = 2000, .search = 2000, .angles = 256, .batch = 128};
+    return c;
+}
+
+static size_t param(const char *name)
+{
+    size_t i = gpmc_param_index(E, name);
+    assert_true(i < E->nparams);
+    return i;
+}
+
+static size_t field(const char *name)
+{
+    for (size_t f = 0; f < E->nfields; f++)
+        if (strcmp(E->fields[f].name, name) == 0)
+            return f;
+    fail_msg("no field %s", name);
+    return 0;
+}
+
+static void make_values(const config *c, gpmc_value *v)
+{
+    memset(v, 0, E->nparams * sizeof *v);
+    v[param("n")].num = (double)c->n;
+    v[param("k")].num = (double)c->k;
+    v[param("ensemble")].num = c->truncated;
+    v[param("pairs")].num = (double)c->pairs;
+    v[param("search")].num = (double)c->search;
+    v[param("angles")].num = (double)c->angles;
+    v[param("batch")].num = (double)c->batch;
+    v[param("store_matrices")].num = c->store;
+    gpmc_value *eps = &v[param("eps")];
+    eps->len = 4;
+    eps->list[0] = 0.05, eps->list[1] = 0.1, eps->list[2] = 0.2, eps->list[3] = 0.5;
+}
+
+/* One prepared point: values, layout, workspace, stream, record. */
+typedef struct {
+    gpmc_value v[16];
+    gpmc_point pt;
+    gpmc_layout lay;
+    void *ws;
+    gpmc_stream s;
+    gpmc_record rec;
+} run;
+
+static void run_open(run *r, const config *c)
+{
+    assert_true(E->nparams <= 16);
+    make_values(c, r->v);
+    r->pt = (gpmc_point){.exp = E, .index = 0, .values = r->v, .key = 0x5eed};
+    char msg[256];
+    assert_int_equal(E->check(&r->pt, msg, sizeof msg), 0);
+    assert_int_equal(gpmc_layout_init(&r->lay, E, r->v), GPMC_OK);
+    r->ws = E->workspace_alloc(&r->pt);
+    assert_non_null(r->ws);
+    r->s = (gpmc_stream){.r = gpmc_rng_alloc(), .seed = 1, .point_key = r->pt.key, .trial = 0};
+    assert_non_null(r->s.r);
+    r->rec = (gpmc_record){.layout = &r->lay, .data = malloc(r->lay.total * sizeof(double))};
+    assert_non_null(r->rec.data);
+}
+
+static void run_trial(run *r, uint64_t seed, uint64_t trial)
+{
+    for (size_t i = 0; i < r->lay.total; i++)
+        r->rec.data[i] = NAN;
+    r->s.seed = seed;
+    r->s.trial = trial;
+    gpmc_rng_seek(r->s.r, seed, r->s.point_key, trial, 0);
+    int st = E->trial(&r->pt, &r->s, r->ws, &r->rec);
+    if (st != GPMC_OK)
+        fail_msg("trial: %s", gpmc_error_message());
+}
+
+static void run_close(run *r)
+{
+    E->workspace_free(r->ws);
+    gpmc_rng_free(r->s.r);
+    free(r->rec.data);
+    gpmc_layout_free(&r->lay);
+}
+
+static double get(run *r, const char *name) { return r->rec.data[r->lay.offset[field(name)]]; }
+static const double *arr(run *r, const char *name) { return r->rec.data + r->lay.offset[field(name)]; }
+
+/* ---- independent reference computations (plain loops) ------------------------------ */
+
+/* Q_{x,y} for unit x, y from MATH.md's definition: e1 = x, e2 = (y - cos t x)/sin t,
+ * M = cos t (e1e1^T - e2e2^T) + sin t (e1e2^T + e2e1^T), Q = (pi-t)/2pi I + sin t/2pi M.
+ * The angle from Kahan's 2 atan2(|x - y|, |x + y|) (accurate near 0 and pi). */
+static void ref_Q(const double *x, const double *y, size_t k, double alpha, double *q)
+{
+    double sd = 0, ss = 0;
+    for (size_t i = 0; i < k; i++) {
+        sd += (x[i] - y[i]) * (x[i] - y[i]);
+        ss += (x[i] + y[i]) * (x[i] + y[i]);
+    }
+    double t = 2 * atan2(sqrt(sd), sqrt(ss)), c = cos(t), s = sin(t);
+    double e2[512], ne = 0;
+    assert_true(k <= 512);
+    for (size_t i = 0; i < k; i++) {
+        e2[i] = y[i] - c * x[i];
+        ne += e2[i] * e2[i];
+    }
+    ne = sqrt(ne);
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++) {
+            double m = 0;
+            if (ne > 0 && s > 0) {
+                double a = e2[i] / ne, b = e2[j] / ne;
+                m = c * (x[i] * x[j] - a * b) + s * (x[i] * b + a * x[j]);
+            }
+            q[i * k + j] = alpha * ((i == j ? (PI - t) / (2 * PI) : 0) + s / (2 * PI) * m);
+        }
+}
+
+/* ||sum_i 1{w_i.x > 0} 1{w_i.y > 0} w_i w_i^T - alpha Q_{x,y}|| with plain loops and
+ * LAPACK's dsyev; *margin = min_i |w_i.x|, |w_i.y| over rows with |w_i| > 0 (how far the
+ * pair is from flipping a mask under rounding). */
+static double ref_dev(const double *w, size_t n, size_t k, double alpha, const double *x,
+                      const double *y, double *margin)
+{
+    double *d = calloc(k * k, sizeof *d), *q = malloc(k * k * sizeof *q), *ev = malloc(k * sizeof *ev);
+    double mg = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        const double *wi = w + i * k;
+        double zx = 0, zy = 0, nw = 0;
+        for (size_t j = 0; j < k; j++) {
+            zx += wi[j] * x[j];
+            zy += wi[j] * y[j];
+            nw += wi[j] * wi[j];
+        }
+        if (nw > 0)
+            mg = fmin(mg, fmin(fabs(zx), fabs(zy)));
+        if (zx > 0 && zy > 0)
+            for (size_t a = 0; a < k; a++)
+                for (size_t b = 0; b < k; b++)
+                    d[a * k + b] += wi[a] * wi[b];
+    }
+    ref_Q(x, y, k, alpha, q);
+    for (size_t i = 0; i < k * k; i++)
+        d[i] -= q[i];
+    assert_int_equal(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', (lapack_int)k, d, (lapack_int)k, ev), 0);
+    double nrm = fmax(fabs(ev[0]), fabs(ev[k - 1]));
+    if (margin)
+        *margin = mg;
+    free(d), free(q), free(ev);
+    return nrm;
+}
+
+/* Rounding budget of a deviation computed two ways: each entry of the masked Gram is a
+ * sum of up to n products, error <= n eps sum_i |w_i|^2 in any order of summation;
+ * Q and the eigenvalues add O(k eps). */
+static double dev_tol(const double *w, size_t n, size_t k)
+{
+    double s = 0;
+    for (size_t i = 0; i < n * k; i++)
+        s += w[i] * w[i];
+    return 4 * (double)(n + k) * DBL_EPSILON * (1 + s);
+}
+
+static double norm(const double *x, size_t k)
+{
+    double s = 0;
+    for (size_t i = 0; i < k; i++)
+        s += x[i] * x[i];
+    return sqrt(s);
+}
+
+/* ---- tests ------------------------------------------------------------------------- */
+
+/* The names, order and budget flags other parts of the suite rely on. */
+static void test_table(void **state)
+{
+    (void)state;
+    static const char *names[] = {"n", "k", "ensemble", "pairs", "search", "eps",
+                                  "store_matrices"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_string_equal(E->params[i].name, names[i]);
+    assert_true(E->params[param("pairs")].flags & GPMC_PARAM_NOHASH);
+    assert_true(E->params[param("search")].flags & GPMC_PARAM_NOHASH);
+    assert_false(E->params[param("n")].flags & GPMC_PARAM_NOHASH);
+    assert_false(E->params[param("k")].flags & GPMC_PARAM_NOHASH);
+    assert_false(E->params[param("ensemble")].flags & GPMC_PARAM_NOHASH);
+    assert_string_equal(E->fields[field("eps_hat")].threshold, "eps");
+    for (size_t f = 0; f < E->nfields; f++) {
+        assert_non_null(E->fields[f].doc);
+        assert_non_null(E->fields[f].units);
+    }
+    for (size_t p = 0; p < E->nparams; p++)
+        assert_non_null(E->params[p].doc);
+    assert_ptr_equal(gpmc_experiment_find("wdc"), E);
+}
+
+static void test_check(void **state)
+{
+    (void)state;
+    config c = cfg(10, 11);
+    gpmc_value v[16];
+    make_values(&c, v);
+    gpmc_point pt = {.exp = E, .values = v};
+    char msg[256] = "";
+    assert_int_not_equal(E->check(&pt, msg, sizeof msg), 0);
+    assert_string_equal(msg, "k (=11) must be <= n (=10)");
+    c = cfg(10, 10);
+    make_values(&c, v);
+    assert_int_equal(E->check(&pt, msg, sizeof msg), 0);
+    c = cfg(10000000, 100000); /* n k^2 / 2 doubles: refused before any compute */
+    make_values(&c, v);
+    assert_int_not_equal(E->check(&pt, msg, sizeof msg), 0);
+    assert_non_null(strstr(msg, "GiB"));
+}
+
+/* The batched evaluator against plain loops, including x = y and y = -x exactly. */
+static void test_evaluator(void **state)
+{
+    (void)state;
+    static const size_t shapes[][2] = {{1, 1}, {7, 3}, {50, 4}, {600, 12}, {1500, 5}};
+    gsl_rng *r = gpmc_rng_alloc();
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t n = shapes[s][0], k = shapes[s][1], B = 9;
+        double *w = malloc(n * k * sizeof *w), *x = malloc(B * k * sizeof *x);
+        double *y = malloc(B * k * sizeof *y), dev[9];
+        gpmc_rng_gaussian(r, 1 / sqrt((double)n), w, n * k);
+        gpmc_wdc_eval *ev = gpmc_wdc_eval_alloc(n, k, B);
+        assert_non_null(ev);
+        gpmc_wdc_eval_set_w(ev, w, 0.75);
+        for (size_t b = 0; b < B; b++) {
+            gpmc_rng_unit_vector(r, x + b * k, k);
+            gpmc_rng_unit_vector(r, y + b * k, k);
+            for (size_t i = 0; i < k; i++) {
+                if (b == 0)
+                    y[i] = x[i]; /* theta = 0 */
+                if (b == 1)
+                    y[k + i] = -x[k + i]; /* theta = pi: no row is active on both */
+            }
+        }
+        assert_int_equal(gpmc_wdc_eval_pairs(ev, x, y, B, dev), GPMC_OK);
+        for (size_t b = 0; b < B; b++) {
+            double want = ref_dev(w, n, k, 0.75, x + b * k, y + b * k, NULL);
+            assert_close(dev[b], want, dev_tol(w, n, k));
+        }
+        assert_true(dev[1] < 1e-15); /* W+x^T W+,-x = 0 and Q_{x,-x} = 0 */
+        /* A smaller batch gives the same numbers for the same pairs (to rounding). */
+        double dev2[9];
+        assert_int_equal(gpmc_wdc_eval_pairs(ev, x + 2 * k, y + 2 * k, 3, dev2), GPMC_OK);
+        for (size_t b = 0; b < 3; b++)
+            assert_close(dev2[b], dev[b + 2], dev_tol(w, n, k));
+        gpmc_wdc_eval_free(ev);
+        free(w), free(x), free(y);
+    }
+    gpmc_rng_free(r);
+}
+
+/* (a) k = 2 against a brute-force grid on the circle. */
+static double grid_sup(const double *w, size_t n, size_t G, double alpha, int diag_only)
+{
+    double *cx = malloc(G * sizeof *cx), *sx = malloc(G * sizeof *sx);
+    unsigned char *act = malloc(G * n);
+    for (size_t a = 0; a < G; a++) {
+        double t = 2 * PI * (double)a / (double)G;
+        cx[a] = cos(t);
+        sx[a] = sin(t);
+        for (size_t i = 0; i < n; i++)
+            act[a * n + i] = w[2 * i] * cx[a] + w[2 * i + 1] * sx[a] > 0;
+    }
+    double best = 0;
+    for (size_t a = 0; a < G; a++)
+        for (size_t b = diag_only ? a : 0; b < (diag_only ? a + 1 : G); b++) {
+            double g00 = 0, g01 = 0, g11 = 0;
+            for (size_t i = 0; i < n; i++)
+                if (act[a * n + i] && act[b * n + i]) {
+                    double u = w[2 * i], v = w[2 * i + 1];
+                    g00 += u * u;
+                    g01 += u * v;
+                    g11 += v * v;
+                }
+            /* In the plane, M reflects across the bisector of x and y: with x at angle
+             * ta and y at tb, M = [[cos(ta+tb), sin(ta+tb)], [sin(ta+tb), -cos(ta+tb)]]. */
+            double ta = 2 * PI * (double)a / (double)G, tb = 2 * PI * (double)b / (double)G;
+            double th = fabs(ta - tb);
+            if (th > PI)
+                th = 2 * PI - th;
+            double cs = cos(ta + tb), sn = sin(ta + tb);
+            double qi = alpha * (PI - th) / (2 * PI), qm = alpha * sin(th) / (2 * PI);
+            double d00 = g00 - qi - qm * cs, d11 = g11 - qi + qm * cs, d01 = g01 - qm * sn;
+            double mid = 0.5 * (d00 + d11), rad = hypot(0.5 * (d00 - d11), d01);
+            double nrm = fabs(mid) + rad; /* max |eigenvalue| of the 2 x 2 */
+            if (nrm > best)
+                best = nrm;
+        }
+    free(cx), free(sx), free(act);
+    return best;
+}
+
+static void test_brute_force_k2(void **state)
+{
+    (void)state;
+    static const long ns[] = {20, 50};
+    for (size_t i = 0; i < 2; i++)
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            config c = cfg(ns[i], 2);
+            c.store = 1;
+            run r;
+            run_open(&r, &c);
+            run_trial(&r, seed, 0);
+            const double *w = arr(&r, "W");
+            double bf = grid_sup(w, (size_t)c.n, 1440, 1.0, 0);
+            double bfd = grid_sup(w, (size_t)c.n, 20000, 1.0, 1);
+            double e = get(&r, "eps_hat"), ed = get(&r, "eps_hat_diag");
+            print_message("k=2 n=%ld seed=%d: eps_hat %.6f grid %.6f ratio %.4f | diag %.6f "
+                          "grid %.6f ratio %.4f\n",
+                          c.n, (int)seed, e, bf, e / bf, ed, bfd, ed / bfd);
+            assert_true(e >= 0.95 * bf);
+            assert_true(ed >= 0.95 * bfd);
+            /* Not above the sup: the witness really attains it (a finer check is below). */
+            double m;
+            assert_close(ref_dev(w, (size_t)c.n, 2, 1.0, arr(&r, "witness_x"),
+                                 arr(&r, "witness_y"), &m),
+                         e, dev_tol(w, (size_t)c.n, 2));
+            run_close(&r);
+        }
+}
+
+/* (b) the stored witness and W reproduce eps_hat, eps_hat_diag and theta_hat. */
+static void check_witness(run *r, const config *c)
+{
+    size_t n = (size_t)c->n, k = (size_t)c->k;
+    const double *w = arr(r, "W"), *wx = arr(r, "witness_x"), *wy = arr(r, "witness_y");
+    const double *wd = arr(r, "witness_diag");
+    double alpha = get(r, "alpha"), tol = dev_tol(w, n, k), margin;
+    assert_close(norm(wx, k), 1, 1e-14);
+    assert_close(norm(wy, k), 1, 1e-14);
+    assert_close(norm(wd, k), 1, 1e-14);
+    double e = ref_dev(w, n, k, alpha, wx, wy, &margin);
+    /* A witness within rounding of a row's hyperplane could flip a mask between the two
+     * computations; the search never lands that close (probability ~1e-10). */
+    assert_true(margin > 1e-12);
+    assert_close(get(r, "eps_hat"), e, tol);
+    assert_close(get(r, "eps_hat_diag"), ref_dev(w, n, k, alpha, wd, wd, NULL), tol);
+    double sd = 0, ss = 0;
+    for (size_t i = 0; i < k; i++) {
+        sd += (wx[i] - wy[i]) * (wx[i] - wy[i]);
+        ss += (wx[i] + wy[i]) * (wx[i] + wy[i]);
+    }
+    assert_close(get(r, "theta_hat"), 2 * atan2(sqrt(sd), sqrt(ss)), 1e-14);
+}
+
+static void test_witness_recompute(void **state)
+{
+    (void)state;
+    static const long shapes[][2] = {{60, 5}, {300, 20}, {40, 40}};
+    for (size_t s = 0; s < 3; s++)
+        for (int trunc = 0; trunc <= 1; trunc++) {
+            config c = cfg(shapes[s][0], shapes[s][1]);
+            c.store = 1;
+            c.truncated = trunc;
+            c.pairs = 500, c.search = 1000;
+            run r;
+            run_open(&r, &c);
+            run_trial(&r, 7, (uint64_t)s);
+            check_witness(&r, &c);
+            run_close(&r);
+        }
+}
+
+/* (c) bitwise reproducibility and budget independence of W. */
+static void test_reproducible(void **state)
+{
+    (void)state;
+    config c = cfg(80, 6);
+    c.store = 1;
+    c.pairs = 300, c.search = 600, c.angles = 40, c.batch = 32;
+    run r;
+    run_open(&r, &c);
+    size_t total = r.lay.total, off_w = r.lay.offset[field("W")];
+    double *first = malloc(total * sizeof *first);
+    run_trial(&r, 3, 4);
+    memcpy(first, r.rec.data, total * sizeof *first);
+    run_trial(&r, 3, 5); /* another trial in the same workspace ... */
+    assert_true(memcmp(first, r.rec.data, total * sizeof *first) != 0);
+    double *w5 = malloc(80 * 6 * sizeof *w5);
+    memcpy(w5, arr(&r, "W"), 80 * 6 * sizeof *w5);
+    run_trial(&r, 3, 4); /* ... then the first again: bit for bit */
+    assert_memory_equal(first, r.rec.data, total * sizeof *first);
+    run_close(&r);
+    run fresh; /* a new workspace: the same bits */
+    run_open(&fresh, &c);
+    run_trial(&fresh, 3, 4);
+    assert_memory_equal(first, fresh.rec.data, total * sizeof *first);
+    run_close(&fresh);
+
+    /* Other budgets (not hashed): the same W, a different search. */
+    config c2 = c;
+    c2.pairs = 123, c2.search = 77, c2.angles = 5, c2.batch = 7;
+    run r2;
+    run_open(&r2, &c2);
+    run_trial(&r2, 3, 4);
+    assert_memory_equal(first + off_w, arr(&r2, "W"), 80 * 6 * sizeof(double));
+    assert_true(get(&r2, "pairs_evaluated") == 123 + 5 + 77);
+    run_trial(&r2, 3, 5);
+    assert_memory_equal(w5, arr(&r2, "W"), 80 * 6 * sizeof(double));
+    run_close(&r2);
+    free(first);
+    free(w5);
+}
+
+/* (d) the deviation concentrates as n grows (Hand-Voroninski: eps ~ sqrt(k log n / n)),
+ * and the reported numbers are ordered as their definitions imply. */
+static void test_concentration_and_order(void **state)
+{
+    (void)state;
+    static const long ns[] = {50, 500};
+    double mean[2] = {0, 0};
+    const int T = 4;
+    for (size_t i = 0; i < 2; i++) {
+        config c = cfg(ns[i], 5);
+        c.pairs = 1000, c.search = 1000, c.angles = 64;
+        run r;
+        run_open(&r, &c);
+        for (int t = 0; t < T; t++) {
+            run_trial(&r, 11, (uint64_t)t);
+            double e = get(&r, "eps_hat"), er = get(&r, "eps_hat_random");
+            mean[i] += e / T;
+            assert_true(e >= er);
+            assert_true(e >= get(&r, "eps_hat_diag"));
+            assert_true(er >= get(&r, "dev_q99"));
+            assert_true(get(&r, "dev_q99") >= get(&r, "dev_q90"));
+            assert_true(get(&r, "dev_q90") >= get(&r, "dev_q50"));
+            assert_true(get(&r, "dev_mean") > 0);
+            double th = get(&r, "theta_hat");
+            assert_true(th >= 0 && th <= PI);
+            assert_true(get(&r, "alpha") == 1);
+            assert_true(get(&r, "pairs_evaluated") == 1000 + 64 + 1000);
+            assert_close(norm(arr(&r, "witness_x"), 5), 1, 1e-14);
+        }
+        assert_int_equal(r.lay.len[field("W")], 0); /* store_matrices = false */
+        run_close(&r);
+    }
+    print_message("k=5: mean eps_hat n=50 %.4f, n=500 %.4f (ratio %.2f; sqrt(10) = 3.16)\n",
+                  mean[0], mean[1], mean[0] / mean[1]);
+    assert_true(mean[1] < mean[0] / 1.5);
+}
+
+/* (e) truncated rows: alpha from the closed form; rows zero or inside the radius. */
+static void test_truncated(void **state)
+{
+    (void)state;
+    config c = cfg(40, 8);
+    c.truncated = 1, c.store = 1, c.pairs = 200, c.search = 200, c.angles = 20;
+    run r;
+    run_open(&r, &c);
+    run_trial(&r, 5, 0);
+    assert_true(get(&r, "alpha") == gpmc_theory_alpha_truncated(8));
+    double radius = 3 * sqrt(8.0 / 40.0);
+    const double *w = arr(&r, "W");
+    for (size_t i = 0; i < 40; i++) {
+        double nr = norm(w + i * 8, 8);
+        assert_true(nr == 0 || nr <= radius);
+    }
+    run_close(&r);
+    c.truncated = 0;
+    run_open(&r, &c);
+    run_trial(&r, 5, 0);
+    assert_true(get(&r, "alpha") == 1);
+    run_close(&r);
+}
+
+/* No budget for the diagonal: eps_hat_diag and its witness stay NaN (not estimated). */
+static void test_no_diag_budget(void **state)
+{
+    (void)state;
+    config c = cfg(30, 3);
+    c.angles = 0, c.search = 0, c.pairs = 10;
+    run r;
+    run_open(&r, &c);
+    run_trial(&r, 1, 0);
+    assert_true(isnan(get(&r, "eps_hat_diag")));
+    assert_true(isnan(arr(&r, "witness_diag")[0]));
+    assert_true(get(&r, "eps_hat") == get(&r, "eps_hat_random"));
+    assert_true(get(&r, "pairs_evaluated") == 10);
+    run_close(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_evaluator),
+        cmocka_unit_test(test_brute_force_k2),
+        cmocka_unit_test(test_witness_recompute),
+        cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_concentration_and_order),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_no_diag_budget),
+    };
+    return cmocka_run_group_tests_name("wdc", tests, NULL, NULL);
+}
