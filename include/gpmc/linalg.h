@@ -20,8 +20,9 @@ int gpmc_symeig_extreme(gpmc_symeig *e, const double *a, double *lmin, double *l
 double gpmc_symeig_norm(gpmc_symeig *e, const double *a);
 
 /* Spectral norm (largest singular value) of a general rows x cols row-major matrix;
- * `work` holds rows*cols + 5*min(rows,cols) doubles. NaN on failure. */
+ * `work` holds gpmc_norm2_worksize(rows, cols) doubles. NaN on failure. */
 double gpmc_norm2(const double *a, size_t rows, size_t cols, double *work);
+size_t gpmc_norm2_worksize(size_t rows, size_t cols);
 
 double gpmc_dot(const double *x, const double *y, size_t n);
 double gpmc_nrm2(const double *x, size_t n);

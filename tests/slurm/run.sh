@@ -4,8 +4,9 @@
 # directory, see tests/slurm/cluster.sh), compared bitwise with direct runs of gpmc:
 #   (a) one MPI job (2 ranks)                      == `gpmc run` of the same spec
 #   (b) a 3-task job array + dependent merge job    == `gpmc run`
-#   (c) SIGTERM to the batch shell mid-run (what #SBATCH --signal=B:TERM@lead does at the
-#       time limit): checkpoint, exit 3, requeue, resume, complete == `gpmc run`
+#   (c) SIGTERM to the batch shell mid-run (`scancel --signal=TERM --batch`: what
+#       #SBATCH --signal=B:TERM@lead does near the time limit): checkpoint, exit 3, requeue,
+#       resume, COMPLETED == `gpmc run`; (c2) the same for one task of a 2-task array
 #   (d) sbatch --test-only of every script, submit.sh --dry-run
 #   (e) failures propagate: a bad spec ends FAILED (exit 2); a failed array task cancels
 #       the merge instead of leaving it pending forever
@@ -184,25 +185,25 @@ state_of() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*
 field_of() { scontrol show job "$1" 2>/dev/null | sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" | head -1; }
 # wait_done SECONDS ID...: until every record of every ID is in a final state.
 wait_done() {
-    lim=$1; shift
-    w0=$(date +%s)
-    while [ $(($(date +%s) - w0)) -lt "$lim" ]; do
-        busy=
-        for id in "$@"; do
-            st=$(state_of "$id")
-            [ -n "$st" ] || busy=1
-            for s in $st; do
-                case $s in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | \
-                    BOOT_FAIL | DEADLINE | PREEMPTED) ;; *) busy=1 ;; esac
+    _lim=$1; shift
+    _w0=$(date +%s)
+    while [ $(($(date +%s) - _w0)) -lt "$_lim" ]; do
+        _busy=
+        for _id in "$@"; do
+            _st=$(state_of "$_id")
+            [ -n "$_st" ] || _busy=1
+            for _s in $_st; do
+                case $_s in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | \
+                    BOOT_FAIL | DEADLINE | PREEMPTED) ;; *) _busy=1 ;; esac
             done
         done
-        [ -z "$busy" ] && return 0
+        [ -z "$_busy" ] && return 0
         sleep 0.2
     done
     return 1
 }
 # all_are STATE ID: every record of ID is in STATE.
-all_are() { st=$(state_of "$2"); [ -n "$st" ] && [ -z "$(echo "$st" | grep -vx "$1")" ]; }
+all_are() { _st=$(state_of "$2"); [ -n "$_st" ] && [ -z "$(echo "$_st" | grep -vx "$1")" ]; }
 submit() { bash jobs/submit.sh "$@" --parsable 2>"$tmp/submit.err"; }
 
 # (a) one MPI job, 2 ranks
@@ -281,6 +282,34 @@ else
 fi
 echo "# (c) preemption: $(since "$t") s"
 
+# (c2) the same for an array task: SIGTERM to task 0 of 2, which requeues and resumes its
+# shard alone; the merge (afterok) waits for it and equals the direct run of (c).
+t=$(now)
+if ids=$(submit "$tmp/long.ini" --array 2 --ntasks 1 --time 10 --lead 60 --out "$tmp/c2/arr.h5"); then
+    set -- $ids; aid=$1; mid=$2
+    log=$tmp/c2/arr.parts/slurm-${aid}_0.log
+    i=0; while [ $i -lt 300 ] && ! grep -q 'start 1' "$log" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    sleep 2
+    scancel --signal=TERM --batch "${aid}_0"
+    w0=$(date +%s)
+    until [ "$(field_of "${aid}_0" Restarts)" -ge 1 ] 2>/dev/null || [ $(($(date +%s) - w0)) -ge 60 ]; do sleep 0.2; done
+    wait_done 120 "$aid" "$mid"
+    rs=$(field_of "${aid}_0" Restarts)
+    if [ "${rs:-0}" -ge 1 ] && grep -q 'start 2: gpmc resume' "$log" && all_are COMPLETED "$aid"; then
+        ok "(c2) SIGTERM to array task 0: requeued, resumed its shard, COMPLETED"
+    else
+        notok "(c2) SIGTERM to array task 0 requeues and resumes" "restarts=$rs tasks: $(state_of "$aid" | tr '\n' ' '): $(tail -3 "$log" | tr '\n' '|')"
+    fi
+    if all_are COMPLETED "$mid" && [ -f "$tmp/long_ref.h5" ]; then
+        cmp_check "(c2) merge of the preempted array equals a direct run" "$tmp/long_ref.h5" "$tmp/c2/arr.h5"
+    else
+        notok "(c2) merge after the preempted task" "merge $(state_of "$mid") $(field_of "$mid" Reason)"
+    fi
+else
+    notok "(c2) submit.sh --array 2 long job" "$(tail -2 "$tmp/submit.err")"
+fi
+echo "# (c2) array-task preemption: $(since "$t") s"
+
 # (d) sbatch --test-only
 t=$(now)
 to() { name=$1; shift
@@ -324,18 +353,21 @@ echo "# (e) failures: $(since "$t") s"
 # (t) opt-in: the real time-limit signal (#SBATCH --signal=B:TERM@lead) preempts and
 # resumes.  slurmctld checks time limits every ~30 s, so this takes 1-2 minutes.
 if [ -n "${GPMC_SLURM_TIMELIMIT:-}" ]; then
+    # 1200 trials, ~30-60 s on 2 ranks: the first time-limit check (within 30 s of the
+    # start, as the lead exceeds the limit minus 30 s) lands mid-run; so may later ones.
     t=$(now)
-    id=$(submit "$tmp/long.ini" --ntasks 2 --time 1 --lead 55 --out "$tmp/t/tl.h5")
-    wait_done 300 "$id"
+    id=$(env GPMC_ARGS="--trials 600" bash jobs/submit.sh "$tmp/long.ini" --ntasks 2 --time 1 \
+        --lead 50 --out "$tmp/t/tl.h5" --parsable 2>"$tmp/submit.err")
+    wait_done 400 "$id"
     st=$(state_of "$id"); rs=$(field_of "$id" Restarts)
     if [ "$st" = COMPLETED ] && [ "${rs:-0}" -ge 1 ]; then
-        ok "(t) time-limit SIGTERM: requeued $rs time(s), resumed, COMPLETED"
-        [ -f "$tmp/long_ref.h5" ] || "$GPMC" run "$tmp/long.ini" -o "$tmp/long_ref.h5" 2>/dev/null
-        cmp_check "(t) equals a direct run" "$tmp/long_ref.h5" "$tmp/t/tl.h5"
+        ok "(t) time-limit SIGTERM: requeued $rs time(s), resumed, COMPLETED ($(since "$t") s)"
+        "$GPMC" run "$tmp/long.ini" --trials 600 -o "$tmp/t/ref.h5" 2>/dev/null
+        cmp_check "(t) equals a direct run" "$tmp/t/ref.h5" "$tmp/t/tl.h5"
     else
         notok "(t) time-limit SIGTERM requeues and completes" "state=$st restarts=$rs: $(tail -3 "$tmp/t/tl-$id.log" | tr '\n' '|')"
     fi
-    grep 'SIGTERM' "$tmp/t/tl-$id.log" | sed 's/^/# /'
+    grep -E 'SIGTERM|start [0-9]|stopped' "$tmp/t/tl-$id.log" | sed 's/^/#   /'
     echo "# (t) time limit: $(since "$t") s"
 fi
 
