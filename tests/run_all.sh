@@ -31,7 +31,7 @@ done
 if ! ls "$BUILD"/tests/test_* >/dev/null 2>&1; then echo "FAIL unit: no test binaries in $BUILD/tests"; add 0 1; fi
 
 # Shell suites print "ok - name" / "not ok - name: why" per check.
-for s in tests/mpi/test_*.sh tests/specs/test_*.sh; do
+for s in tests/cli/test_*.sh tests/mpi/test_*.sh tests/specs/test_*.sh; do
     [ -f "$s" ] || continue
     name=$(basename "$s" .sh)
     BUILD=$BUILD PYTHON=$PYTHON sh "$s" >"$log/$name.out" 2>&1

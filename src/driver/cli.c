@@ -71,7 +71,7 @@ int gpmc_cmd_list(int argc, char **argv)
                 snprintf(range, sizeof range, " [%g, %g]", d->min, d->max);
             printf("    %-16s %-9s %s%s%s%s%s\n      %s\n", d->name, type_name(d->type),
                    d->def ? "default " : "required", d->def ? d->def : "", range,
-                   (d->flags & GPMC_PARAM_NOHASH) ? " (budget: same matrices)" : "", "",
+                   (d->flags & GPMC_PARAM_NOHASH) ? " (not in the stream key: same matrices)" : "", "",
                    d->doc);
         }
         printf("  outputs:\n");
