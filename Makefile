@@ -29,14 +29,12 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 VERSION    := 0.1.0
 
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror $(OPT) -g -D_POSIX_C_SOURCE=200809L \
-             -Iinclude $(PKG_CFLAGS) $(SANITIZE) \
-             -DGPMC_VERSION='"$(VERSION)"' -DGPMC_GIT_COMMIT='"$(GIT_COMMIT)"' \
-             -DGPMC_CFLAGS='"$(OPT) $(SANITIZE)"' $(CFLAGS)
+             -Iinclude $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
 LDLIBS_ALL = $(SANITIZE) $(PKG_LIBS) -lm $(LDFLAGS)
 
 LIB_SRC  := $(wildcard src/numerics/*.c src/experiments/*.c) \
             $(filter-out src/driver/main.c,$(wildcard src/driver/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/version.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
@@ -47,13 +45,26 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OPENBLAS_NUM_THREADS=1
 export OMP_NUM_THREADS=1
 
-.PHONY: all deps bench-deps demo check check-asan bench install clean tests
+.PHONY: FORCE all deps bench-deps demo check check-asan bench install clean tests
 
 all: $(BUILD)/gpmc
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/gpmc/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# Rewritten only when its text changes, so a new commit relinks without a full rebuild.
+$(BUILD)/version.c: FORCE
+	@mkdir -p $(BUILD)
+	@printf '%s\n' 'const char gpmc_version[] = "$(VERSION)";' \
+	  'const char gpmc_git_commit[] = "$(GIT_COMMIT)";' \
+	  'const char gpmc_cflags[] = "$(OPT) $(SANITIZE)";' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+
+$(BUILD)/obj/version.o: $(BUILD)/version.c
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+FORCE:
 
 $(BUILD)/libgpmc.a: $(LIB_OBJ)
 	@rm -f $@

@@ -34,7 +34,7 @@ die() { echo "$prog: error: $*" >&2; exit 2; }
 abspath() { case $1 in /*) echo "$1" ;; *) echo "$(pwd)/$1" ;; esac; }
 posint() { case $2 in '' | *[!0-9]* | 0*) die "$1 needs a positive integer, got '$2'" ;; esac; }
 
-spec= nodes= ntasks= time= array= out= lead=120 dry=0 parsable=0
+spec='' nodes='' ntasks='' time='' array='' out='' lead=120 dry=0 parsable=0
 extra=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -70,6 +70,19 @@ if [ -z "${GPMC:-}" ]; then
 fi
 export GPMC
 
+# tsec T: a SLURM time limit (MIN, MIN:SEC, H:MM:SS, D-H, D-H:MM, D-H:MM:SS) in seconds.
+tsec() {
+    local d=0 r=$1 a b c
+    case $r in *-*) d=${r%%-*}; r=${r#*-}
+        IFS=: read -r a b c <<<"$r"; echo $(((d * 24 + 10#$a) * 3600 + 10#${b:-0} * 60 + 10#${c:-0})); return ;; esac
+    IFS=: read -r a b c <<<"$r"
+    if [ -n "$c" ]; then echo $((10#$a * 3600 + 10#$b * 60 + 10#$c))
+    else echo $((10#$a * 60 + 10#${b:-0})); fi
+}
+if [ -n "$time" ] && tl=$(tsec "$time" 2>/dev/null) && [ "$tl" -le $((lead + 60)) ]; then
+    echo "$prog: warning: --time $time leaves no room for --lead $lead (SIGTERM comes up to" \
+        "60 s early): the job would stop almost at once; use a smaller --lead" >&2
+fi
 common=(--signal="B:TERM@$lead")
 [ -n "$nodes" ] && common+=(--nodes="$nodes")
 [ -n "$ntasks" ] && common+=(--ntasks="$ntasks")

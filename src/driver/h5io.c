@@ -4,6 +4,7 @@
 #include "gpmc/error.h"
 #include "gpmc/summary.h"
 #include "gpmc/stats.h"
+#include "gpmc/version.h"
 
 #include <fftw3.h>
 #include <gsl/gsl_version.h>
@@ -280,12 +281,12 @@ static int write_code(hid_t file, int nranks)
     char buf[MPI_MAX_LIBRARY_VERSION_STRING + 64];
     unsigned maj, min, rel;
     int len = 0, st = GPMC_OK;
-    st = st ? st : attr_str(g, "gpmc_version", GPMC_VERSION);
-    st = st ? st : attr_str(g, "git_commit", GPMC_GIT_COMMIT);
+    st = st ? st : attr_str(g, "gpmc_version", gpmc_version);
+    st = st ? st : attr_str(g, "git_commit", gpmc_git_commit);
 #ifdef __VERSION__
     st = st ? st : attr_str(g, "compiler", "gcc-compatible " __VERSION__);
 #endif
-    st = st ? st : attr_str(g, "cflags", GPMC_CFLAGS);
+    st = st ? st : attr_str(g, "cflags", gpmc_cflags);
     H5get_libversion(&maj, &min, &rel);
     snprintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel);
     st = st ? st : attr_str(g, "hdf5_version", buf);
@@ -504,8 +505,8 @@ static int write_root(hid_t file, const gpmc_results *res, const gpmc_h5_meta *m
     }
     int st = attr_str(file, "format", "gpmc");
     st = st ? st : attr_i64(file, "format_version", GPMC_FORMAT_VERSION);
-    st = st ? st : attr_str(file, "gpmc_version", GPMC_VERSION);
-    st = st ? st : attr_str(file, "git_commit", GPMC_GIT_COMMIT);
+    st = st ? st : attr_str(file, "gpmc_version", gpmc_version);
+    st = st ? st : attr_str(file, "git_commit", gpmc_git_commit);
     st = st ? st : attr_str(file, "created", meta->created);
     st = st ? st : attr_str(file, "experiment", res->plan->exp->name);
     st = st ? st : attr_u64(file, "seed", (unsigned long long)spec->seed);

@@ -1,6 +1,7 @@
 /* gpmc: Monte Carlo verification of generative-prior random-matrix conditions. */
 #include "gpmc/cli.h"
 #include "gpmc/error.h"
+#include "gpmc/version.h"
 
 #include <hdf5.h>
 #include <mpi.h>
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
         code = GPMC_EXIT_OK;
     } else if (!strcmp(cmd, "--version")) {
         if (gpmc_cli_rank() == 0)
-            printf("gpmc %s (%s)\n", GPMC_VERSION, GPMC_GIT_COMMIT);
+            printf("gpmc %s (%s)\n", gpmc_version, gpmc_git_commit);
         code = GPMC_EXIT_OK;
     } else {
         if (gpmc_cli_rank() == 0) {

@@ -257,7 +257,7 @@ if id=$(submit "$tmp/long.ini" --ntasks 2 --time 10 --lead 60 --out "$tmp/c/pre.
     until [ "$(field_of "$id" Restarts)" -ge 1 ] 2>/dev/null || [ $(($(date +%s) - w0)) -ge 60 ]; do sleep 0.2; done
     wait_done 120 "$id"
     st=$(state_of "$id"); rs=$(field_of "$id" Restarts)
-    if grep -q 'stopped after a checkpoint; requeued' "$log" && [ "${rs:-0}" -ge 1 ]; then
+    if grep -q 'stopped after a checkpoint; requeueing' "$log" && [ "${rs:-0}" -ge 1 ]; then
         stopped=$(sed -n 's/^gpmc: stopped: \([0-9]*\/[0-9]*\) trials.*/\1/p' "$log" | head -1)
         ok "(c) SIGTERM mid-run: gpmc checkpointed (${stopped:-?} trials) and exited 3, the job requeued itself"
         if [ "$st" = COMPLETED ] && grep -q 'start 2: gpmc resume' "$log"; then
