@@ -45,7 +45,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OPENBLAS_NUM_THREADS=1
 export OMP_NUM_THREADS=1
 
-.PHONY: FORCE all deps bench-deps demo check check-asan bench install clean tests
+.PHONY: FORCE all deps bench-deps demo check check-asan check-slurm bench install clean tests
 
 all: $(BUILD)/gpmc
 
@@ -110,8 +110,9 @@ demo: deps
 	  $(PYTHON) analysis/plot.py results/demo.h5 -o results/demo.png && \
 	  echo "demo: wrote results/demo.h5, results/demo.md, results/demo.png"; fi
 
+CHECK_SLURM ?= 0
 check: tests
-	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/run_all.sh
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) GPMC_CHECK_SLURM=$(CHECK_SLURM) sh tests/run_all.sh
 
 # Same suites under AddressSanitizer and UBSan, in a separate build tree.
 check-asan:
@@ -123,6 +124,13 @@ check-asan:
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run_all.sh
+
+# The SLURM workflow (jobs/*.sbatch, jobs/submit.sh) against a real single-node SLURM that
+# the test starts in a scratch dir (installs slurmctld slurmd slurm-client munge if missing,
+# as root); ~1 minute. GPMC_SLURM_TIMELIMIT=1 adds a real time-limit preemption (~2.5 min).
+# `make check CHECK_SLURM=1` (what CI runs) includes it in the one summary line.
+check-slurm: all
+	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/slurm/run.sh
 
 bench: all $(BENCH_BIN)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/bench/run_bench.sh

@@ -69,6 +69,15 @@ if [ -z "${GPMC:-}" ]; then
     else GPMC=$(command -v gpmc) || die "no gpmc: build it (make) or set GPMC=/path/to/gpmc"; fi
 fi
 export GPMC
+# Reject a bad spec here, not in the queue hours later (nothing is computed or written;
+# GPMC_SUBMIT_NO_CHECK=1 skips this, e.g. to test how a job fails in the queue).
+if [ "${GPMC_SUBMIT_NO_CHECK:-0}" != 1 ]; then
+    probe=$(mktemp -d) || exit 1
+    "$GPMC" run "$spec" -o "$probe/check.h5" --dry-run >/dev/null
+    rc=$?
+    rm -rf "$probe"
+    [ $rc -eq 0 ] || die "$spec does not validate (see above); nothing was submitted"
+fi
 
 # tsec T: a SLURM time limit (MIN, MIN:SEC, H:MM:SS, D-H, D-H:MM, D-H:MM:SS) in seconds.
 tsec() {

@@ -30,10 +30,13 @@ for t in "$BUILD"/tests/test_*; do
 done
 if ! ls "$BUILD"/tests/test_* >/dev/null 2>&1; then echo "FAIL unit: no test binaries in $BUILD/tests"; add 0 1; fi
 
-# Shell suites print "ok - name" / "not ok - name: why" per check.
-for s in tests/cli/test_*.sh tests/mpi/test_*.sh tests/specs/test_*.sh; do
+# Shell suites print "ok - name" / "not ok - name: why" per check. The SLURM suite
+# (real daemons, root) runs when GPMC_CHECK_SLURM=1, as in CI.
+slurm=
+[ "${GPMC_CHECK_SLURM:-0}" = 1 ] && slurm=tests/slurm/run.sh
+for s in tests/cli/test_*.sh tests/mpi/test_*.sh tests/specs/test_*.sh $slurm; do
     [ -f "$s" ] || continue
-    name=$(basename "$s" .sh)
+    name=$(basename "$(dirname "$s")")_$(basename "$s" .sh)
     BUILD=$BUILD PYTHON=$PYTHON sh "$s" >"$log/$name.out" 2>&1
     rc=$?
     p=$(grep -c '^ok - ' "$log/$name.out")

@@ -22,8 +22,13 @@ static const char usage[] =
     "exit codes: 0 done, 1 runtime failure, 2 bad usage or spec (nothing computed),\n"
     "            3 stopped by a signal after a checkpoint (run `gpmc resume FILE`)\n";
 
+void openblas_set_num_threads(int n); /* OpenBLAS's cblas.h clashes with gsl_cblas.h */
+
 int main(int argc, char **argv)
 {
+    /* One BLAS thread per rank: ranks fill the cores, and a threaded GEMM sums in an order
+     * that depends on the thread count, which would break bitwise reproducibility. */
+    openblas_set_num_threads(1);
     MPI_Init(&argc, &argv);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages name the object instead */
     gpmc_cli_set_command_line(argc, argv);

@@ -27,7 +27,8 @@ static const char run_help[] =
     "  --trials N        trials per grid point (same as --set run.trials=N)\n"
     "  --seed S          master seed (same as --set run.seed=S)\n"
     "  --shard i/N       run only tasks with (point*trials + trial) mod N == i\n"
-    "  --force           overwrite an existing FILE\n";
+    "  --force           overwrite an existing FILE\n"
+    "  --dry-run         validate SPEC and FILE, print the plan, compute nothing\n";
 
 static const char resume_help[] =
     "usage: gpmc resume FILE [--checkpoint SECONDS]\n"
@@ -65,8 +66,9 @@ static int check_output(const char *out, int force)
     if (!force && stat(out, &sb) == 0)
         return gpmc_error(GPMC_EINVAL, out,
                           "output exists (use --force to overwrite, or `gpmc resume %s`)", out);
+    /* A name of our own: a job still writing OUT.tmp must not see it vanish. */
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    snprintf(tmp, sizeof tmp, "%s.%ld.probe", out, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f)
         return gpmc_error(GPMC_EINVAL, out, "cannot write here: %s", strerror(errno));
@@ -151,7 +153,7 @@ int gpmc_cmd_run(int argc, char **argv)
     const char *spec_path = NULL, *out = NULL;
     char **sets = calloc((size_t)argc + 1, sizeof *sets);
     size_t nsets = 0;
-    int force = 0, st = GPMC_OK;
+    int force = 0, dry_run = 0, st = GPMC_OK;
     unsigned shard_i = 0, shard_n = 1;
     double every = 60;
     char default_out[4096], created[32];
@@ -191,6 +193,8 @@ int gpmc_cmd_run(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--force")) {
             force = 1;
+        } else if (!strcmp(a, "--dry-run")) {
+            dry_run = 1;
         } else if (a[0] == '-' || spec_path) {
             st = gpmc_error(GPMC_EINVAL, "run", "unexpected argument '%s' (see gpmc run --help)", a);
         } else {
@@ -233,6 +237,12 @@ int gpmc_cmd_run(int argc, char **argv)
     int code;
     if (agree(st)) {
         code = st ? gpmc_cli_fail(GPMC_EXIT_FAILURE) : GPMC_EXIT_FAILURE;
+    } else if (dry_run) {
+        if (gpmc_cli_rank() == 0)
+            printf("%s: experiment %s, %zu points x %zu trials = %zu tasks in shard %u/%u; "
+                   "output %s\n", spec_path, plan.exp->name, plan.P, plan.T,
+                   gpmc_results_todo(&res), shard_i, shard_n, out);
+        code = GPMC_EXIT_OK;
     } else {
         iso_now(created, sizeof created);
         run_ctx ctx = {.out = out, .created = created, .checkpoint_every = every};

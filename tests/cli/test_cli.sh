@@ -45,4 +45,8 @@ echo "not hdf5" >"$tmp/junk.h5"
 check "--trials, --seed and --set reach the file" "$PYTHON" -c "
 import h5py, sys; f = h5py.File('$tmp/c.h5', 'r')
 sys.exit(0 if f.attrs['trials'] == 2 and f.attrs['seed'] == 9 and list(f['grid/n'][:]) == [7] else 1)"
+"$GPMC" run "$tmp/s.ini" -o "$tmp/d.h5" --dry-run >"$tmp/out" 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q "2 points x 3 trials = 6 tasks" "$tmp/out" && [ ! -e "$tmp/d.h5" ] \
+    && [ -z "$(ls "$tmp" | grep probe)" ] \
+    && ok "--dry-run validates and prints the plan, writes nothing" || notok "--dry-run" "rc=$rc $(cat "$tmp/out")"
 finish

@@ -6,7 +6,8 @@
 #   (b) a 3-task job array + dependent merge job    == `gpmc run`
 #   (c) SIGTERM to the batch shell mid-run (`scancel --signal=TERM --batch`: what
 #       #SBATCH --signal=B:TERM@lead does near the time limit): checkpoint, exit 3, requeue,
-#       resume, COMPLETED == `gpmc run`; (c2) the same for one task of a 2-task array
+#       resume, COMPLETED == `gpmc run`; (c2) the same for one task of a 2-task array;
+#       (c3) SIGTERM at the job's very start (ranks killed before gpmc catches it)
 #   (d) sbatch --test-only of every script, submit.sh --dry-run
 #   (e) failures propagate: a bad spec ends FAILED (exit 2); a failed array task cancels
 #       the merge instead of leaving it pending forever
@@ -257,7 +258,7 @@ if id=$(submit "$tmp/long.ini" --ntasks 2 --time 10 --lead 60 --out "$tmp/c/pre.
     until [ "$(field_of "$id" Restarts)" -ge 1 ] 2>/dev/null || [ $(($(date +%s) - w0)) -ge 60 ]; do sleep 0.2; done
     wait_done 120 "$id"
     st=$(state_of "$id"); rs=$(field_of "$id" Restarts)
-    if grep -q 'stopped after a checkpoint; requeueing' "$log" && [ "${rs:-0}" -ge 1 ]; then
+    if grep -q 'stopped; requeueing job' "$log" && [ "${rs:-0}" -ge 1 ]; then
         stopped=$(sed -n 's/^gpmc: stopped: \([0-9]*\/[0-9]*\) trials.*/\1/p' "$log" | head -1)
         ok "(c) SIGTERM mid-run: gpmc checkpointed (${stopped:-?} trials) and exited 3, the job requeued itself"
         if [ "$st" = COMPLETED ] && grep -q 'start 2: gpmc resume' "$log"; then
@@ -310,6 +311,29 @@ else
 fi
 echo "# (c2) array-task preemption: $(since "$t") s"
 
+# (c3) SIGTERM right at the start (before gpmc can catch it: the ranks die of it, srun
+# ends 143): still requeued, and the rerun completes the run.
+t=$(now)
+if id=$(submit "$tmp/small.ini" --ntasks 2 --time 10 --out "$tmp/c3/early.h5"); then
+    w0=$(date +%s)
+    until [ "$(state_of "$id")" = RUNNING ] || [ $(($(date +%s) - w0)) -ge 30 ]; do sleep 0.02; done
+    sleep 0.15
+    scancel --signal=TERM --batch "$id"
+    w0=$(date +%s)
+    until [ "$(field_of "$id" Restarts)" -ge 1 ] 2>/dev/null || [ $(($(date +%s) - w0)) -ge 30 ]; do sleep 0.2; done
+    wait_done 60 "$id"
+    st=$(state_of "$id"); rs=$(field_of "$id" Restarts)
+    if [ "$st" = COMPLETED ] && [ "${rs:-0}" -ge 1 ]; then
+        ok "(c3) SIGTERM at the job's start: requeued and COMPLETED"
+        cmp_check "(c3) equals a direct run" "$tmp/small_ref.h5" "$tmp/c3/early.h5"
+    else
+        notok "(c3) SIGTERM at the job's start: requeued and COMPLETED" "state=$st restarts=$rs: $(tail -3 "$tmp/c3/early-$id.log" | tr '\n' '|')"
+    fi
+else
+    notok "(c3) submit.sh small job" "$(tail -2 "$tmp/submit.err")"
+fi
+echo "# (c3) SIGTERM at start: $(since "$t") s"
+
 # (d) sbatch --test-only
 t=$(now)
 to() { name=$1; shift
@@ -334,8 +358,18 @@ echo "# (d) test-only: $(since "$t") s"
 
 # (e) failures propagate
 t=$(now)
+if submit "$tmp/bad.ini" --out "$tmp/e/refused.h5" >/dev/null; then
+    notok "(e) submit.sh refuses a bad spec up front" "it was submitted"
+else
+    rc=$?
+    [ $rc -eq 2 ] && grep -q "bogus" "$tmp/submit.err" && [ -z "$(squeue -h -o %i 2>/dev/null)" ] \
+        && ok "(e) submit.sh refuses a bad spec up front (exit 2, names the key, nothing queued)" \
+        || notok "(e) submit.sh refuses a bad spec up front" "rc=$rc $(tail -2 "$tmp/submit.err")"
+fi
+export GPMC_SUBMIT_NO_CHECK=1 # from here: what a job does with a spec that fails in the queue
 id=$(submit "$tmp/bad.ini" --out "$tmp/e/bad.h5")
 ids=$(submit "$tmp/bad.ini" --array 2 --out "$tmp/e/badarr.h5")
+unset GPMC_SUBMIT_NO_CHECK
 set -- $ids; aid=${1:-}; mid=${2:-}
 if [ -z "$id" ] || [ -z "$mid" ]; then
     notok "(e) submit bad-spec jobs" "$(tail -2 "$tmp/submit.err")"
