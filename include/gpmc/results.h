@@ -11,13 +11,15 @@ typedef struct {
     const gpmc_plan *plan;
     double **rec;      /* [P]: T records of layouts[p].total doubles, NaN until done */
     double *seconds;   /* [P * T] wall-clock of each trial, NaN until done */
+    int32_t *rank;     /* [P * T] MPI rank that ran the trial, -1 until done */
     uint8_t *done;     /* [P * T] */
     size_t ndone;
 } gpmc_results;
 
 int gpmc_results_init(gpmc_results *res, const gpmc_plan *plan);
 void gpmc_results_free(gpmc_results *res);
-void gpmc_results_put(gpmc_results *res, size_t p, size_t t, const double *rec, double seconds);
+void gpmc_results_put(gpmc_results *res, size_t p, size_t t, const double *rec, double seconds,
+                      int rank);
 static inline double *gpmc_results_record(const gpmc_results *res, size_t p, size_t t)
 {
     return res->rec[p] + t * res->plan->layouts[p].total;

@@ -327,6 +327,9 @@ static int write_trials(hid_t file, const gpmc_results *res)
     if (!st)
         st = dset_f64(gtime, "trial_seconds", 2, dims, res->seconds,
                       "wall-clock time of the whole trial (not reproducible)", "s");
+    if (!st)
+        st = dset(gtime, "rank", H5T_NATIVE_INT32, 2, dims, res->rank,
+                  "MPI rank that ran the trial (-1: not run); shows the load balance", NULL);
     free(col);
     if (gt >= 0)
         H5Gclose(gt);
@@ -677,6 +680,7 @@ int gpmc_h5_read_results(const char *file_path, gpmc_results *res)
     int st = col ? GPMC_OK : gpmc_error(GPMC_ENOMEM, file_path, "out of memory");
     st = st ? st : read_dset(file, "trials/done", H5T_NATIVE_UINT8, 2, dims, res->done);
     st = st ? st : read_dset(file, "timing/trial_seconds", H5T_NATIVE_DOUBLE, 2, dims, res->seconds);
+    st = st ? st : read_dset(file, "timing/rank", H5T_NATIVE_INT32, 2, dims, res->rank);
     for (size_t f = 0; f < exp->nfields && !st; f++) {
         const gpmc_field_def *fd = &exp->fields[f];
         char name[256];

@@ -13,7 +13,8 @@ int gpmc_results_init(gpmc_results *res, const gpmc_plan *plan)
     res->rec = calloc(P + 1, sizeof *res->rec);
     res->seconds = malloc((P * T + 1) * sizeof *res->seconds);
     res->done = calloc(P * T + 1, 1);
-    if (!res->rec || !res->seconds || !res->done)
+    res->rank = malloc((P * T + 1) * sizeof *res->rank);
+    if (!res->rec || !res->seconds || !res->done || !res->rank)
         goto oom;
     for (size_t p = 0; p < P; p++) {
         size_t n = T * plan->layouts[p].total;
@@ -23,8 +24,10 @@ int gpmc_results_init(gpmc_results *res, const gpmc_plan *plan)
         for (size_t i = 0; i < n; i++)
             res->rec[p][i] = NAN;
     }
-    for (size_t i = 0; i < P * T; i++)
+    for (size_t i = 0; i < P * T; i++) {
         res->seconds[i] = NAN;
+        res->rank[i] = -1;
+    }
     return GPMC_OK;
 oom:
     gpmc_results_free(res);
@@ -39,14 +42,17 @@ void gpmc_results_free(gpmc_results *res)
     free(res->rec);
     free(res->seconds);
     free(res->done);
+    free(res->rank);
     memset(res, 0, sizeof *res);
 }
 
-void gpmc_results_put(gpmc_results *res, size_t p, size_t t, const double *rec, double seconds)
+void gpmc_results_put(gpmc_results *res, size_t p, size_t t, const double *rec, double seconds,
+                      int rank)
 {
     const gpmc_plan *plan = res->plan;
     memcpy(gpmc_results_record(res, p, t), rec, plan->layouts[p].total * sizeof(double));
     res->seconds[p * plan->T + t] = seconds;
+    res->rank[p * plan->T + t] = rank;
     if (!res->done[p * plan->T + t]) {
         res->done[p * plan->T + t] = 1;
         res->ndone++;

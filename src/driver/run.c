@@ -355,7 +355,8 @@ int gpmc_cmd_merge(int argc, char **argv)
                     break;
                 }
                 gpmc_results_put(&base.res, p, t, gpmc_results_record(&part.res, p, t),
-                                 part.res.seconds[p * base.plan.T + t]);
+                                 part.res.seconds[p * base.plan.T + t],
+                                 part.res.rank[p * base.plan.T + t]);
             }
         gpmc_stored_run_close(&part);
     }

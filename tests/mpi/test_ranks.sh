@@ -19,6 +19,10 @@ check "2 ranks" $MPIRUN -np 2 "$GPMC" run "$tmp/s.ini" -o "$tmp/r2.h5"
 check "3 ranks (oversubscribed)" $MPIRUN -np 3 "$GPMC" run "$tmp/s.ini" -o "$tmp/r3.h5"
 check "1 vs 2 ranks: /trials and /points bitwise identical" same "$tmp/r1.h5" "$tmp/r2.h5" trials points
 check "1 vs 3 ranks: /trials and /points bitwise identical" same "$tmp/r1.h5" "$tmp/r3.h5" trials points
+check "3 ranks: every rank ran trials (/timing/rank), rank 0 included" "$PYTHON" -c "
+import h5py, numpy as np, sys
+r = h5py.File('$tmp/r3.h5', 'r')['timing/rank'][()]
+sys.exit(0 if set(np.unique(r)) == {0, 1, 2} else 1)"
 # The point (k=6, n=24) alone, in a grid of its own: its trials must not change.
 "$GPMC" run "$tmp/s.ini" -o "$tmp/one.h5" --set grid.k=6 --set n/k=4 >/dev/null 2>&1
 check "a point's trials do not depend on the other points of the grid" "$PYTHON" -c "
