@@ -81,15 +81,6 @@ static gpmc_measure *make(const spec *c, gsl_rng *r, uint64_t seed, uint64_t tri
     return A;
 }
 
-static double dot(const double *a, const double *b, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
-static double norm(const double *a, size_t n) { return sqrt(dot(a, a, n)); }
 
 /* y = D x with the test's own loop, and |D| |x|. */
 static void matvec(const double *D, size_t m, size_t n, const double *x, double *y,

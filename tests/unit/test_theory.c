@@ -29,15 +29,6 @@
 #define KMAX 16
 
 
-static double dot(const double *a, const double *b, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
-static double norm(const double *a, size_t n) { return sqrt(dot(a, a, n)); }
 
 static void scale_to_unit(double *a, size_t n)
 {
