@@ -120,7 +120,7 @@ check-asan:
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	@# Open MPI's components lack frame pointers: the slow unwinder lets the suppressions
 	@# (tests/lsan.supp) match its by-design leaks, while ours are still reported.
-	@BUILD=build-asan PYTHON=$(PYTHON) GPMC_ASAN=1 OMPI_MCA_mca_base_component_disable_dlclose=1 \
+	@BUILD=build-asan PYTHON=$(PYTHON) OMPI_MCA_mca_base_component_disable_dlclose=1 \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run_all.sh

@@ -2,8 +2,7 @@
 # Runs every suite and ends with one line: "N passed, N failed".
 # Suites: C unit (cmocka), MPI ranks, resume, bad input, merge, pytest (analysis).
 # A suite that cannot run counts as failed; nothing is skipped silently.
-# Env: BUILD (build dir), PYTHON (python with h5py), GPMC_ASAN (sanitizer build: skip nothing,
-# but run the slow MPI suites with fewer trials).
+# Env: BUILD (build dir), PYTHON (python with h5py), GPMC_CHECK_SLURM=1 (add the SLURM suite).
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
