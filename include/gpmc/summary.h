@@ -20,6 +20,9 @@ void gpmc_summary_field(const gpmc_results *res, size_t p, size_t f, double *scr
 /* Number of done trials at p where field f <= thr (k) out of those with a value (n). */
 void gpmc_summary_count_le(const gpmc_results *res, size_t p, size_t f, double thr,
                            size_t *k, size_t *n);
+/* Number of done trials at p whose 0/1 field f is 1 (k) out of those with a value (n). */
+void gpmc_summary_count_success(const gpmc_results *res, size_t p, size_t f, size_t *k,
+                                size_t *n);
 /* The experiment's success field (GPMC_FIELD_SUCCESS), or nfields if none. */
 size_t gpmc_summary_success_field(const gpmc_experiment *exp);
 

@@ -190,11 +190,11 @@ int gpmc_cmd_info(int argc, char **argv)
         if (sf < exp->nfields) {
             size_t k, n;
             double lo, hi;
-            gpmc_summary_count_le(&run.res, p, sf, 0.5, &k, &n);
-            gpmc_clopper_pearson(n - k, n, GPMC_CI_LEVEL, &lo, &hi);
+            gpmc_summary_count_success(&run.res, p, sf, &k, &n);
+            gpmc_clopper_pearson(k, n, GPMC_CI_LEVEL, &lo, &hi);
             char cell[64];
-            snprintf(cell, sizeof cell, "%.2f [%.2f, %.2f]", n ? (double)(n - k) / (double)n : 0.0,
-                     lo, hi);
+            snprintf(cell, sizeof cell, "%.2f [%.2f, %.2f]", n ? (double)k / (double)n : 0.0, lo,
+                     hi);
             printf(" | %-22s", cell);
         }
         printf("\n");

@@ -470,8 +470,7 @@ static int write_summary(hid_t file, const gpmc_results *res)
                *kk = cols + 4 * P;
         for (size_t p = 0; p < P; p++) {
             size_t k, n;
-            gpmc_summary_count_le(res, p, sf, 0.5, &k, &n); /* failures: value 0 <= 0.5 */
-            k = n - k;
+            gpmc_summary_count_success(res, p, sf, &k, &n);
             rate[p] = n ? (double)k / (double)n : NAN;
             gpmc_clopper_pearson(k, n, GPMC_CI_LEVEL, &lo[p], &hi[p]);
             cnt[p] = (double)n;

@@ -949,10 +949,8 @@ void gpmc_spec_point_values(const gpmc_spec *spec, size_t p, gpmc_value *out)
 
 static size_t param_lookup(const gpmc_experiment *exp, const char *name)
 {
-    for (size_t i = 0; i < exp->nparams; i++)
-        if (!strcmp(exp->params[i].name, name))
-            return i;
-    return GPMC_NO_PARAM;
+    size_t i = gpmc_param_index(exp, name);
+    return i < exp->nparams ? i : GPMC_NO_PARAM;
 }
 
 static int is_run_key(const char *k)

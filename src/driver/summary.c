@@ -37,8 +37,9 @@ void gpmc_summary_field(const gpmc_results *res, size_t p, size_t f, double *scr
     out->q95 = gpmc_quantile_sorted(scratch, n, 0.95);
 }
 
-void gpmc_summary_count_le(const gpmc_results *res, size_t p, size_t f, double thr,
-                           size_t *k, size_t *n)
+/* k = trials with a value where (value <= thr) == below, n = trials with a value. */
+static void count(const gpmc_results *res, size_t p, size_t f, double thr, int below,
+                  size_t *k, size_t *n)
 {
     *k = *n = 0;
     for (size_t t = 0; t < res->plan->T; t++) {
@@ -46,8 +47,20 @@ void gpmc_summary_count_le(const gpmc_results *res, size_t p, size_t f, double t
         if (!res->done[p * res->plan->T + t] || isnan(v))
             continue;
         (*n)++;
-        *k += v <= thr;
+        *k += (v <= thr) == below;
     }
+}
+
+void gpmc_summary_count_le(const gpmc_results *res, size_t p, size_t f, double thr,
+                           size_t *k, size_t *n)
+{
+    count(res, p, f, thr, 1, k, n);
+}
+
+void gpmc_summary_count_success(const gpmc_results *res, size_t p, size_t f, size_t *k,
+                                size_t *n)
+{
+    count(res, p, f, 0.5, 0, k, n);
 }
 
 size_t gpmc_summary_success_field(const gpmc_experiment *exp)

@@ -563,6 +563,21 @@ static void normalize(double *x, size_t k)
         x[i] /= s;
 }
 
+/* Fold one evaluated pair into the maxima: eps_hat always, eps_hat_diag when y = x. */
+static void note_pair(wdc_ws *ws, const double *x, const double *y, double v, int diag)
+{
+    size_t k = ws->k;
+    if (v > ws->best) {
+        ws->best = v;
+        memcpy(ws->bx, x, k * sizeof(double));
+        memcpy(ws->by, y, k * sizeof(double));
+    }
+    if (diag && v > ws->best_diag) {
+        ws->best_diag = v;
+        memcpy(ws->bd, x, k * sizeof(double));
+    }
+}
+
 /* Evaluate the nb pairs in ws->x, ws->y; fold every result into the record's maxima
  * (the diagonal ones into eps_hat_diag too) and offer it to `offer` (may be NULL). */
 static int evaluate(wdc_ws *ws, size_t nb, int diag, pool *offer)
@@ -575,15 +590,7 @@ static int evaluate(wdc_ws *ws, size_t nb, int diag, pool *offer)
     for (size_t b = 0; b < nb; b++) {
         const double *x = ws->x + b * k, *y = diag ? x : ws->y + b * k;
         double v = ws->dev[b];
-        if (v > ws->best) {
-            ws->best = v;
-            memcpy(ws->bx, x, k * sizeof(double));
-            memcpy(ws->by, y, k * sizeof(double));
-        }
-        if (diag && v > ws->best_diag) {
-            ws->best_diag = v;
-            memcpy(ws->bd, x, k * sizeof(double));
-        }
+        note_pair(ws, x, y, v, diag);
         if (offer)
             pool_offer(offer, x, y, v);
     }
@@ -664,18 +671,10 @@ static int phase_angles(wdc_ws *ws, gsl_rng *r)
             double v = ws->dev[b], delta;
             int far;
             angle_at(done + b, ws->angles, &delta, &far);
-            if (v > ws->best) {
-                ws->best = v;
-                memcpy(ws->bx, x, k * sizeof(double));
-                memcpy(ws->by, y, k * sizeof(double));
-            }
-            if (delta == 0 && !far) {
-                if (v > ws->best_diag) {
-                    ws->best_diag = v;
-                    memcpy(ws->bd, x, k * sizeof(double));
-                }
+            int diag = delta == 0 && !far;
+            note_pair(ws, x, y, v, diag);
+            if (diag)
                 pool_offer(&ws->diag_pool, x, x, v);
-            }
             pool_offer(&ws->pairs_pool, x, y, v);
         }
         done += nb;
