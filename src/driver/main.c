@@ -1,4 +1,5 @@
 /* gpmc: Monte Carlo verification of generative-prior random-matrix conditions. */
+#include "gpmc/blas_kernel.h"
 #include "gpmc/cli.h"
 #include "gpmc/error.h"
 #include "gpmc/version.h"
@@ -26,6 +27,9 @@ void openblas_set_num_threads(int n); /* OpenBLAS's cblas.h clashes with gsl_cbl
 
 int main(int argc, char **argv)
 {
+    /* First of all: OpenBLAS may have loaded its generic kernels (a virtualised CPU it does
+     * not recognise); this may re-execute the program with OPENBLAS_CORETYPE set. */
+    gpmc_blas_kernel_select(argc, argv);
     /* One BLAS thread per rank: ranks fill the cores, and a threaded GEMM sums in an order
      * that depends on the thread count, which would break bitwise reproducibility. */
     openblas_set_num_threads(1);
@@ -49,8 +53,10 @@ int main(int argc, char **argv)
             fputs(usage, stdout);
         code = GPMC_EXIT_OK;
     } else if (!strcmp(cmd, "--version")) {
-        if (gpmc_cli_rank() == 0)
+        if (gpmc_cli_rank() == 0) {
             printf("gpmc %s (%s)\n", gpmc_version, gpmc_git_commit);
+            printf("blas: OpenBLAS %s (%s)\n", gpmc_blas_corename(), gpmc_blas_kernel_origin());
+        }
         code = GPMC_EXIT_OK;
     } else {
         if (gpmc_cli_rank() == 0) {

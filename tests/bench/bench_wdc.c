@@ -7,11 +7,14 @@
  *   - cblas_dgemm alone on exactly those two shapes, GFLOP/s: what the evaluator would
  *     reach if masks, Q and the eigenvalues were free; the ratio is the efficiency;
  *   - where the rest goes: the per-pair time of Q + extreme eigenvalues alone;
- *   - a whole `wdc` trial (random + angle + search phases, RNG included) in pairs/s.
+ *   - a whole `wdc` trial (random + angle + search phases, RNG included) in pairs/s;
+ *   - first, the OpenBLAS kernel in use ("blas kernel: <name>", chosen as gpmc does: see
+ *     include/gpmc/blas_kernel.h) and a square dgemm's GFLOP/s, the kernel's plain speed.
  *
  * Usage: bench_wdc [batch]   (default 128, the experiment's default). One BLAS thread.
  * Output lines are `key=value` words so
  * tests/bench/run_bench.sh can pick numbers out. */
+#include "gpmc/blas_kernel.h"
 #include "gpmc/error.h"
 #include "gpmc/experiment.h"
 #include "gpmc/linalg.h"
@@ -154,6 +157,31 @@ static void bench_size(size_t n, size_t k, size_t B, gsl_rng *r)
     free(b.op), free(b.g), free(b.q), free(b.dm);
 }
 
+/* A square C = A B, n x n: the kernel's speed on a shape where the BLAS is at its best. */
+typedef struct {
+    int n;
+    double *a, *b, *c;
+} square;
+
+static void run_square(void *p)
+{
+    square *s = p;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->n, s->n, s->n, 1.0, s->a, s->n,
+                s->b, s->n, 0.0, s->c, s->n);
+}
+
+static void bench_dgemm(int n, gsl_rng *r)
+{
+    size_t nn = (size_t)n * (size_t)n;
+    square s = {.n = n, .a = xmalloc(nn * sizeof(double)), .b = xmalloc(nn * sizeof(double)),
+                .c = xmalloc(nn * sizeof(double))};
+    gpmc_rng_gaussian(r, 1.0, s.a, nn);
+    gpmc_rng_gaussian(r, 1.0, s.b, nn);
+    double t = time_it(run_square, &s, 1.0);
+    printf("dgemm n=%d gflops=%.2f\n", n, 2.0 * (double)nn * (double)n / t / 1e9);
+    free(s.a), free(s.b), free(s.c);
+}
+
 /* A whole trial of the experiment, as the driver runs it. */
 static void bench_trial(size_t n, size_t k, size_t B)
 {
@@ -212,11 +240,14 @@ static void bench_trial(size_t n, size_t k, size_t B)
 
 int main(int argc, char **argv)
 {
+    gpmc_blas_kernel_select(argc, argv); /* as gpmc does: may re-execute the benchmark */
     openblas_set_num_threads(1); /* OPENBLAS_NUM_THREADS=1 too, but be sure */
     size_t B = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 128;
     if (B == 0)
         B = 128;
+    printf("blas kernel: %s\n", gpmc_blas_corename());
     gsl_rng *r = gpmc_rng_alloc();
+    bench_dgemm(1000, r);
     static const size_t sizes[][2] = {{2000, 20}, {500, 10}};
     for (size_t i = 0; i < 2; i++)
         bench_size(sizes[i][0], sizes[i][1], B, r);
