@@ -6,7 +6,7 @@ PKGS      := gsl hdf5 fftw3 openblas lapacke inih ompi-c
 DEB_PKGS  := build-essential pkg-config libopenmpi-dev openmpi-bin libgsl-dev libhdf5-dev \
              hdf5-tools libfftw3-dev libopenblas-dev liblapacke-dev librandom123-dev \
              libinih-dev libcmocka-dev python3-h5py python3-numpy python3-matplotlib \
-             python3-pytest
+             python3-pytest python3-scipy
 BENCH_DEB := python3-torch
 
 CC        ?= gcc

@@ -11,21 +11,27 @@
     run.success_table("k", "n_over_k", "eps_hat", 0.1)
 
 Success probabilities and Clopper-Pearson 95% intervals come from /summary when the file
-stores them, and are recomputed from /trials otherwise (exact binomial inversion).
+stores them. Where it does not -- no summary group, no ci_low/ci_high, a NaN interval at a
+point with n > 0, or a group that gpmc flagged with an `error` attribute -- they are
+recomputed: from the stored counts k, n when present, else from /trials. A point with no
+finished trial (n = 0) has NaN rate, ci_low and ci_high, whatever an older file stored.
+run.summary_errors lists the groups gpmc flagged.
 """
-import math
 import warnings
 
 try:
     import h5py
     import numpy as np
+    import scipy  # noqa: F401  (scipy.stats itself is imported when an interval is computed)
 except ImportError as e:  # e.g. a python3 other than Debian's
-    raise SystemExit(f"gpmc analysis needs numpy and h5py ({e}): run it with /usr/bin/python3 "
-                     "(Debian's python3-h5py) or install them for this interpreter") from None
+    raise SystemExit(f"gpmc analysis needs numpy, h5py and scipy ({e}): run it with "
+                     "/usr/bin/python3 (Debian's python3-h5py, python3-scipy) or install them "
+                     "for this interpreter") from None
 
 FORMAT, FORMAT_VERSION = "gpmc", 1
 LEVEL = 0.95
 _STATS = ("mean", "std", "min", "q05", "q50", "q95", "max", "n")
+_RATE_KEYS = ("rate", "ci_low", "ci_high", "n", "k")
 
 
 class FormatError(ValueError):
@@ -89,41 +95,109 @@ def load(path):
         grid = {g: grid[g] for g in names if g in grid} | {g: grid[g] for g in grid}
         trials = _tree(f["trials"])
         done = trials.pop("done", None)
+        summary, summary_attrs = {}, {}
+        if "summary" in f:
+            summary = _tree(f["summary"])
+            summary_attrs = {k: _attrs(g) for k, g in f["summary"].items()
+                             if isinstance(g, h5py.Group)}
         return Run(path=path, attrs=attrs, axis_names=names, shape=shape,
                    grid=grid, trials=trials, done=done,
                    timing=_tree(f["timing"]) if "timing" in f else {},
-                   summary=_tree(f["summary"]) if "summary" in f else {},
+                   summary=summary,
                    params=_attrs(f["params"]) if "params" in f else {},
-                   code=_attrs(f["code"]) if "code" in f else {})
+                   code=_attrs(f["code"]) if "code" in f else {},
+                   summary_attrs=summary_attrs)
 
 
 def clopper_pearson(k, n, level=LEVEL):
-    """Exact two-sided binomial interval for k successes in n trials; n = 0 gives (0, 1).
+    """Exact two-sided (Clopper-Pearson) interval for k successes in n trials.
 
-    Solves P(X >= k | lo) = a/2 and P(X <= k | hi) = a/2 (a = 1 - level) by bisection on
-    the binomial sum: the same numbers as the beta-quantile form, without scipy."""
-    k, n = int(k), int(n)
-    if n == 0:
-        return 0.0, 1.0
-    a = (1.0 - level) / 2.0
-    j = np.arange(n + 1)
-    logc = np.array([math.lgamma(n + 1) - math.lgamma(x + 1) - math.lgamma(n - x + 1)
-                     for x in j])
+    With a = 1 - level, the limits solve P(X >= k | lo) = a/2 and P(X <= k | hi) = a/2 for
+    X ~ Binomial(n, p), i.e. they are beta quantiles:
+        lo = B^-1(a/2; k, n-k+1)      (0 for k = 0)
+        hi = B^-1(1 - a/2; k+1, n-k)  (1 for k = n), taken as the inverse survival
+                                       function at a/2 so that 1 - a/2 is never rounded,
+    as gpmc's C code (src/numerics/stats.c) and R's binom.test compute them.
 
-    def cdf(m, p):  # P(X <= m | p) for 0 < p < 1; decreasing in p
-        t = j[:m + 1]
-        return float(np.exp(logc[:m + 1] + t * math.log(p) + (n - t) * math.log1p(-p)).sum())
+    k and n broadcast against each other: scalars give a pair of floats, arrays a pair of
+    arrays, so a whole (P, E) table costs one vectorised call. A point with n = 0 (no
+    finished trial) or a NaN count gives (NaN, NaN). Counts that are not integers with
+    0 <= k <= n raise ValueError."""
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"clopper_pearson: level {level!r} is not in (0, 1)")
+    scalar = np.ndim(k) == 0 and np.ndim(n) == 0
+    k, n = np.broadcast_arrays(np.asarray(k, float), np.asarray(n, float))
+    known = np.isfinite(k) & np.isfinite(n)
+    bad = known & ((k < 0) | (k > n) | (k != np.floor(k)) | (n != np.floor(n)))
+    if bad.any():
+        raise ValueError(f"clopper_pearson: need integer counts 0 <= k <= n, got "
+                         f"k={k[bad].flat[0]:g}, n={n[bad].flat[0]:g}")
+    from scipy.stats import beta  # 0.2 s to import: only when an interval is computed
 
-    def root(f):  # the zero in (0, 1) of a decreasing function
-        lo, hi = 0.0, 1.0
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if f(mid) > 0 else (lo, mid)
-        return 0.5 * (lo + hi)
+    a2 = (1.0 - level) / 2.0
+    lo, hi = np.full(k.shape, np.nan), np.full(k.shape, np.nan)
+    some = known & (n > 0)
+    inner = some & (k > 0)
+    lo[some & (k == 0)] = 0.0
+    lo[inner] = beta.ppf(a2, k[inner], n[inner] - k[inner] + 1)
+    inner = some & (k < n)
+    hi[some & (k == n)] = 1.0
+    hi[inner] = beta.isf(a2, k[inner] + 1, n[inner] - k[inner])
+    if scalar:
+        return float(lo), float(hi)
+    return lo, hi
 
-    low = 0.0 if k == 0 else root(lambda p: cdf(k - 1, p) - (1.0 - a))
-    high = 1.0 if k == n else root(lambda p: cdf(k, p) - a)
-    return low, high
+
+def _fill_intervals(group, level=LEVEL, flagged=False):
+    """A stored {rate, ci_low, ci_high, k, n} group made whole from its own counts.
+
+    Points with n = 0 get NaN rate and interval (older files stored [0, 1] there); points
+    with n > 0 whose rate or interval is missing or NaN get them from k and n, as do all
+    points of a group gpmc flagged with an `error` attribute. Returns a new dict, or the
+    group unchanged when its counts are missing or do not fit (success() then counts the
+    trials)."""
+    if not ("k" in group and "n" in group):
+        return group
+    k, n = np.asarray(group["k"], float), np.asarray(group["n"], float)
+    if n.ndim < k.ndim:  # /summary/<field>_le: n is (P,), k is (P, E)
+        n = n.reshape(n.shape + (1,) * (k.ndim - n.ndim))
+    try:
+        n = np.broadcast_to(n, k.shape)
+    except ValueError:
+        return group
+    out = dict(group)
+    cols = {}
+    for name in ("rate", "ci_low", "ci_high"):
+        a = np.asarray(group.get(name, np.full(k.shape, np.nan)), float)
+        if a.shape != k.shape:
+            return group
+        cols[name] = a.copy()
+    usable = np.isfinite(k) & np.isfinite(n) & (k >= 0) & (k <= n) & (n > 0)
+    missing = ~np.isfinite(cols["rate"]) | ~np.isfinite(cols["ci_low"]) \
+        | ~np.isfinite(cols["ci_high"])
+    redo = usable & (missing | flagged)
+    if redo.any():
+        cols["ci_low"][redo], cols["ci_high"][redo] = clopper_pearson(k[redo], n[redo], level)
+        cols["rate"][redo] = k[redo] / n[redo]
+    for a in cols.values():
+        a[n == 0] = np.nan
+    out.update(cols)
+    return out
+
+
+def _is_rate_group(group):
+    """A /summary group of success counts: success, <field>_le."""
+    return (isinstance(group, dict) and "k" in group and "n" in group
+            and any(s in group for s in ("rate", "ci_low", "ci_high", "threshold")))
+
+
+def _complete(d):
+    """A {rate, ci_low, ci_high, n, k} dict with an interval at every point with n > 0."""
+    if not all(s in d for s in _RATE_KEYS):
+        return False
+    n = np.asarray(d["n"], float)
+    have = np.isfinite(d["rate"]) & np.isfinite(d["ci_low"]) & np.isfinite(d["ci_high"])
+    return bool(np.all(have | ~(n > 0)))
 
 
 def _match(values, v):
@@ -147,9 +221,20 @@ class Run:
     """One gpmc result file in memory. P points, T trials per point."""
 
     def __init__(self, path, attrs, axis_names, shape, grid, trials, done, timing,
-                 summary, params, code=None):
+                 summary, params, code=None, summary_attrs=None):
         self.path, self.attrs, self.params, self.code = path, attrs, params, code or {}
-        self.grid, self.trials, self.timing, self.summary = grid, trials, timing, summary
+        self.grid, self.trials, self.timing = grid, trials, timing
+        self.summary_attrs = summary_attrs or {}
+        # {group: message} for the /summary groups gpmc could not fully compute
+        self.summary_errors = {g: a["error"] for g, a in self.summary_attrs.items()
+                               if "error" in a}
+        self.summary = {}
+        for name, group in summary.items():
+            if _is_rate_group(group):
+                a = self.summary_attrs.get(name, {})
+                group = _fill_intervals(group, float(a.get("level", LEVEL)),
+                                        flagged="error" in a)
+            self.summary[name] = group
         self.shape = tuple(int(x) for x in shape)
         self.P = int(np.prod(self.shape))
         for name, a in list(grid.items()) + list(trials.items()):
@@ -199,7 +284,7 @@ class Run:
         """{mean, std, min, q05, q50, q95, max, n} (P,) of a scalar field: /summary when
         stored, else computed from the trials (sample std, linear quantiles)."""
         stored = self.summary.get(field, {})
-        if "q50" in stored:
+        if "q50" in stored and (field not in self.trials or self._stats_stored(field)):
             return {k: np.asarray(v) for k, v in stored.items() if k in _STATS}
         x = self._field(field)
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -208,6 +293,18 @@ class Run:
             return {"mean": np.nanmean(x, 1), "std": np.nanstd(x, 1, ddof=1),
                     "min": np.nanmin(x, 1), "q05": q[0], "q50": q[1], "q95": q[2],
                     "max": np.nanmax(x, 1), "n": (~np.isnan(x)).sum(1)}
+
+    def _stats_stored(self, field):
+        """The stored statistics of a field are whole: every one present, not flagged by
+        gpmc, and no NaN location statistic at a point with a value."""
+        stored = self.summary[field]
+        if field in self.summary_errors or not all(s in stored for s in _STATS):
+            return False
+        n = np.asarray(stored["n"], float)
+        for s in ("mean", "min", "q05", "q50", "q95", "max"):
+            if np.any(np.isnan(stored[s]) & (n > 0)):
+                return False
+        return True
 
     # -- reshaping and slicing ---------------------------------------------------------
     def grid_array(self, name, stat=None):
@@ -255,7 +352,7 @@ class Run:
         take = lambda d: _take(d, idx, self.P)
         return Run(self.path, self.attrs, names, shape, take(self.grid), take(self.trials),
                    self.done[idx], take(self.timing), take(self.summary), self.params,
-                   self.code)
+                   self.code, self.summary_attrs)
 
     # -- success probabilities ---------------------------------------------------------
     def success(self, field=None, threshold=None):
@@ -263,13 +360,16 @@ class Run:
 
         field=None picks the 0/1 `success` field, else the only thresholded field.
         A 0/1 field needs no threshold; a thresholded field gives P(field <= threshold)
-        (threshold=None is allowed when the file stores a single threshold)."""
+        (threshold=None is allowed when the file stores a single threshold).
+        Stored values are used where the file has them (filled from the stored counts at
+        load); when an interval is still missing at a point with n > 0 (no counts either)
+        everything is counted again from the trials. n = 0 gives NaN rate and interval."""
         field = field or self.default_success_field()
-        keys = ("rate", "ci_low", "ci_high", "n", "k")
         if threshold is None and field not in self.threshold_fields():  # a 0/1 field
             stored = self.summary.get("success", {}) if field == "success" else {}
-            if "rate" in stored:
-                return {s: np.asarray(stored[s]) for s in keys}
+            stored = {s: np.asarray(stored[s]) for s in _RATE_KEYS if s in stored}
+            if _complete(stored) or ("rate" in stored and field not in self.trials):
+                return stored
             return self._recompute(self._field(field), lambda x: x > 0.5)
         stored = self.summary.get(field + "_le")
         if stored is not None:
@@ -281,7 +381,9 @@ class Run:
             j = np.flatnonzero(np.isclose(th, float(threshold), rtol=1e-9, atol=0))
             if len(j):
                 col = lambda a: np.asarray(a)[:, j[0]] if np.ndim(a) == 2 else np.asarray(a)
-                return {s: col(stored[s]) for s in keys}
+                d = {s: col(stored[s]) for s in _RATE_KEYS if s in stored}
+                if _complete(d) or field not in self.trials:
+                    return d
         if threshold is None:
             raise ValueError(f"{field}: the file stores no thresholds; pass threshold=")
         return self._recompute(self._field(field), lambda x: x <= float(threshold))
@@ -304,10 +406,9 @@ class Run:
         valid = self.done & ~np.isnan(values)
         n = valid.sum(axis=1)
         k = (valid & hit(np.where(valid, values, 0.0))).sum(axis=1)
-        ci = np.array([clopper_pearson(kk, nn) for kk, nn in zip(k, n)]).reshape(-1, 2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
-        return {"rate": rate, "ci_low": ci[:, 0], "ci_high": ci[:, 1], "n": n, "k": k}
+        lo, hi = clopper_pearson(k, n)
+        rate = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+        return {"rate": rate, "ci_low": lo, "ci_high": hi, "n": n, "k": k}
 
     def success_table(self, row_axis, col_axis=None, field=None, threshold=None, **fixed):
         """{rate, ci_low, ci_high, n, k}: arrays (rows, cols) over two axes (or (rows, 1)

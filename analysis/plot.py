@@ -102,19 +102,31 @@ def plot_scaling(ax, run, x="n", field=None, stat="q50", group=None):
 
 
 def plot_success(ax, run, x=None, field=None, threshold=None, group=None, logx=False):
-    """Success probability vs x with Clopper-Pearson 95% bands, one line per group."""
+    """Success probability vs x with Clopper-Pearson 95% bands, one line per group.
+    Points without a rate (no finished trial, n = 0) are left out; returns how many."""
     x = x or list(run.axes)[-1]
     s = run.success(field, threshold)
+    shown = np.isfinite(s["rate"]) & np.isfinite(s["ci_low"]) & np.isfinite(s["ci_high"])
     xv, lines = series(run, x, group)
+    drawn = False
     for label, idx in lines:
+        idx = idx[shown[idx]]
+        if not len(idx):
+            continue
         (line,) = ax.plot(xv[idx], s["rate"][idx], "o-", label=label or None)
         ax.fill_between(xv[idx], s["ci_low"][idx], s["ci_high"][idx],
                         color=line.get_color(), alpha=0.2, lw=0)
+        drawn = drawn or bool(label)
+    skipped = int((~shown).sum())
+    title = f"{run.experiment}: 95% CI bands"
+    if skipped:
+        title += f" ({skipped} point{'s' * (skipped > 1)} without trials left out)"
     ax.set(xlabel=x, ylabel=_success_label(run, field, threshold), ylim=(-0.02, 1.02),
-           xscale="log" if logx else "linear", title=f"{run.experiment}: 95% CI bands")
+           xscale="log" if logx else "linear", title=title)
     ax.grid(True, alpha=0.3)
-    if any(label for label, _ in lines):
+    if drawn:
         ax.legend()
+    return skipped
 
 
 def plot_phase(ax, run, x=None, y=None, field=None, threshold=None, **fixed):
@@ -123,8 +135,10 @@ def plot_phase(ax, run, x=None, y=None, field=None, threshold=None, **fixed):
     x = x or axes[-1]
     y = y or next(a for a in axes if a != x)
     t = run.success_table(y, x, field, threshold, **fixed)
-    im = ax.imshow(t["rate"], origin="lower", aspect="auto", vmin=0, vmax=1,
-                   cmap="viridis", interpolation="nearest")
+    cmap = matplotlib.colormaps["viridis"].copy()
+    cmap.set_bad("0.85")  # points without a rate (n = 0): light grey
+    im = ax.imshow(np.ma.masked_invalid(t["rate"]), origin="lower", aspect="auto", vmin=0,
+                   vmax=1, cmap=cmap, interpolation="nearest")
     ax.set_xticks(range(len(t["cols"])), [num(v) for v in t["cols"]])
     ax.set_yticks(range(len(t["rows"])), [num(v) for v in t["rows"]])
     where = ", ".join(f"{k}={num(v)}" for k, v in fixed.items())

@@ -5,7 +5,8 @@
     field (default eps_hat);
   * success tables: P(success), or P(field <= threshold) for a thresholded field such as
     wdc's eps_hat <= eps, with Clopper-Pearson 95% intervals, rows and columns over two
-    grid axes (one table per value of any other axis).
+    grid axes (one table per value of any other axis). A point with no finished trial
+    (n = 0) has no rate and no interval: "n/a" (NaN in CSV).
 
 Markdown and LaTeX hold the condition table and one success table per threshold. CSV is
 tidy: one line per grid point, the condition statistics and every success probability
@@ -30,10 +31,15 @@ import gpmc_h5  # noqa: E402
 FORMATS = ("markdown", "csv", "latex")
 
 
-class Interval(namedtuple("Interval", "rate low high")):
-    """A success rate with its confidence interval (one cell)."""
+NO_TRIALS = "n/a"  # a point with no finished trial (n = 0) has no rate and no interval
+
+
+class Interval(namedtuple("Interval", "rate low high n", defaults=(None,))):
+    """A success rate with its confidence interval (one cell); n = trials counted."""
 
     def text(self, digits):
+        if self.n == 0 or all(math.isnan(v) for v in (self.rate, self.low, self.high)):
+            return NO_TRIALS
         return f"{num(self.rate, digits)} [{num(self.low, digits)}, {num(self.high, digits)}]"
 
     def columns(self, name):
@@ -97,10 +103,17 @@ def condition_table(run, field=None, successes=(), stats=True):
         if stats:
             row += [int(st["n"][p])] + [float(st[q][p]) for q in ("q05", "q50", "q95")]
             row.append(MeanStd(float(st["mean"][p]), float(st["std"][p])))
-        row += [Interval(*(float(r[s][p]) for s in ("rate", "ci_low", "ci_high"))) for r in rates]
+        row += [_interval(r, p) for r in rates]
         rows.append(row)
     what = f"Condition: {field}" if stats else "Success probabilities"
     return Table(f"{what} per grid point ({run.T} trials)", header, rows)
+
+
+def _interval(s, at):
+    """The Interval at index `at` of a success() / success_table() dict."""
+    n = float(s["n"][at]) if "n" in s else float("nan")
+    return Interval(*(float(s[k][at]) for k in ("rate", "ci_low", "ci_high")),
+                    n=None if math.isnan(n) else int(n))
 
 
 def success_tables(run, field=None, threshold=None, rows=None, cols=None):
@@ -118,9 +131,7 @@ def success_tables(run, field=None, threshold=None, rows=None, cols=None):
         t = run.success_table(rows, cols, field, threshold, **fixed)
         header = [f"{rows} \\ {cols}" if cols else rows]
         header += [f"{cols}={num(c, 4)}" for c in t["cols"]] if cols else ["P"]
-        body = [[r.item()] + [Interval(float(t["rate"][i, j]), float(t["ci_low"][i, j]),
-                                       float(t["ci_high"][i, j]))
-                              for j in range(len(t["cols"]))]
+        body = [[r.item()] + [_interval(t, (i, j)) for j in range(len(t["cols"]))]
                 for i, r in enumerate(t["rows"])]
         where = ", ".join(f"{k}={num(v, 4)}" for k, v in fixed.items())
         title = success_title(field or run.default_success_field(), threshold)

@@ -26,3 +26,12 @@ def tiny_path(tmp_path):
 @pytest.fixture
 def recovery_path(tmp_path):
     return fixtures.write_recovery(tmp_path / "recovery.h5")
+
+
+@pytest.fixture(scope="session")
+def real_run(tmp_path_factory):
+    """A file written by the real gpmc ($GPMC_BIN): wdc_small.ini with 40 trials and the
+    thresholds fixtures.REAL_EPS. Shared: tests that change it work on a copy."""
+    eps = ",".join(f"{t:g}" for t in fixtures.REAL_EPS)
+    return fixtures.run_gpmc(tmp_path_factory.mktemp("real") / "wdc.h5", "--trials", 40,
+                             "--set", f"eps={eps}")

@@ -1,16 +1,20 @@
 """Write small gpmc result files (format_version 1) with h5py, in the documented layout,
-so the analysis tools can be tested without the gpmc binary.
+so the analysis tools can be tested without the gpmc binary; and run the real binary
+(run_gpmc, for the tests that compare with what it writes).
 
 As src/driver/h5io.c and summary.c write them: variable-length UTF-8 strings, counts
 stored as float64, statistics over the done trials with a value (NaN dropped), sample std
-(n - 1), linear quantiles, Clopper-Pearson 95% intervals.
+(n - 1), linear quantiles, Clopper-Pearson 95% intervals (NaN rate and interval at n = 0).
 """
 import itertools
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "analysis"))
 from gpmc_h5 import clopper_pearson  # noqa: E402  (checked against R's binom.test)
@@ -38,11 +42,10 @@ def _rate(hits, valid):
     n = valid.sum(axis=1)
     k = (hits & valid[..., None] if hits.ndim == 3 else hits & valid).sum(axis=1)
     nn = np.broadcast_to(n.reshape(n.shape + (1,) * (k.ndim - 1)), k.shape)
-    ci = np.array([clopper_pearson(a, b) for a, b in zip(k.ravel(), nn.ravel())])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(nn > 0, k / np.maximum(nn, 1), np.nan)
-    return {"rate": rate, "ci_low": ci[:, 0].reshape(k.shape),
-            "ci_high": ci[:, 1].reshape(k.shape), "n": n.astype(float), "k": k.astype(float)}
+    lo, hi = clopper_pearson(k, nn)  # NaN where n = 0, as gpmc stores it
+    rate = np.where(nn > 0, k / np.maximum(nn, 1), np.nan)
+    return {"rate": rate, "ci_low": lo, "ci_high": hi, "n": n.astype(float),
+            "k": k.astype(float)}
 
 
 def grid_points(axes, derived=None):
@@ -183,3 +186,25 @@ def write_recovery(path, T=8):
     return write_run(path, "recovery", axes,
                      {"rel_error": rel, "success": (rel < 0.1).astype(float)},
                      success="success", params={"noise": 0.01})
+
+
+# -- real gpmc runs -------------------------------------------------------------------------
+SMALL_SPEC = Path(__file__).with_name("wdc_small.ini")
+# thresholds spanning k = 0 .. n at every point of wdc_small (eps_hat is 0.5 .. 4 there)
+REAL_EPS = [0.4, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0]
+
+
+def run_gpmc(out, *args, spec=SMALL_SPEC):
+    """`$GPMC_BIN run spec -o out args...` on one rank; fails (not skips) without GPMC_BIN."""
+    gpmc = os.environ.get("GPMC_BIN")
+    if not gpmc:
+        pytest.fail("GPMC_BIN is not set: this test needs a built gpmc binary, e.g. "
+                    "GPMC_BIN=build/gpmc /usr/bin/python3 -m pytest tests/analysis "
+                    "(make check sets it)", pytrace=False)
+    if not (os.path.isfile(gpmc) and os.access(gpmc, os.X_OK)):
+        pytest.fail(f"GPMC_BIN={gpmc} is not an executable file", pytrace=False)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    r = subprocess.run([gpmc, "run", str(spec), "-o", str(out), *map(str, args)],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, f"gpmc run failed (exit {r.returncode})\n{r.stdout}\n{r.stderr}"
+    return out

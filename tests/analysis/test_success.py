@@ -22,7 +22,9 @@ def test_clopper_pearson_matches_r(k, n, lo, hi):
 
 
 def test_clopper_pearson_no_trials():
-    assert gpmc_h5.clopper_pearson(0, 0) == (0.0, 1.0)
+    """No finished trial: no interval (not the vacuous [0, 1] gpmc once stored)."""
+    lo, hi = gpmc_h5.clopper_pearson(0, 0)
+    assert np.isnan(lo) and np.isnan(hi)
 
 
 def test_three_of_ten_below_eps(tiny_path):
