@@ -25,4 +25,13 @@ int gpmc_error_wrap(int status, const char *where);
 const char *gpmc_error_message(void);
 void gpmc_error_clear(void);
 
+/* Install gpmc's handlers for the libraries that would otherwise abort the process:
+ * GSL's default handler calls abort(); this one records the error (count and message) and
+ * returns, so every GSL result is checked by its caller (status, or NaN/range). Called
+ * first thing by the gpmc command; numerics that call GSL install it around their calls. */
+void gpmc_error_library_init(void);
+void gpmc_gsl_record(const char *reason, const char *file, int line, int gsl_errno);
+unsigned long gpmc_gsl_error_count(void); /* errors recorded so far */
+const char *gpmc_gsl_last_error(void);
+
 #endif

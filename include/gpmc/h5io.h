@@ -15,7 +15,16 @@ typedef struct {
     int complete;          /* every task of the shard is done */
 } gpmc_h5_meta;
 
-int gpmc_h5_write(const char *path, const gpmc_results *res, const gpmc_h5_meta *meta);
+/* What a write could not do without failing: statistics left NaN (each group with such a
+ * NaN has an attribute `error`). The trials are always written in full. */
+typedef struct {
+    size_t summary_failures;
+    char summary_error[512]; /* the first failure */
+} gpmc_h5_report;
+
+/* Write `res` to path (via path.tmp and a rename). report may be NULL. */
+int gpmc_h5_write(const char *path, const gpmc_results *res, const gpmc_h5_meta *meta,
+                  gpmc_h5_report *report);
 
 /* What a file says about how it was made: enough to rebuild its spec and plan. */
 typedef struct {

@@ -24,4 +24,7 @@ gpmc_point gpmc_plan_point(const gpmc_plan *plan, size_t p);
 /* Task (p, t) belongs to shard i of N when (p * T + t) mod N == i. */
 int gpmc_plan_in_shard(const gpmc_plan *plan, size_t p, size_t t);
 
+/* Parse "i/N" (0 <= i < N, no sign, nothing after): GPMC_OK or GPMC_EINVAL. */
+int gpmc_plan_parse_shard(const char *text, unsigned *i, unsigned *n);
+
 #endif

@@ -22,8 +22,15 @@ double gpmc_quantile_sorted(const double *sorted, size_t n, double q);
 void gpmc_sort(double *a, size_t n);
 
 /* Clopper-Pearson (exact) two-sided interval for k successes in n trials at confidence
- * `level` (0.95): lo = B^{-1}(a/2; k, n-k+1), hi = B^{-1}(1-a/2; k+1, n-k), with lo = 0
- * when k = 0 and hi = 1 when k = n. n = 0 gives [0, 1]. */
-void gpmc_clopper_pearson(size_t k, size_t n, double level, double *lo, double *hi);
+ * `level` (0.95): lo solves P(X >= k | lo) = a/2 and hi solves P(X <= k | hi) = a/2
+ * (a = 1 - level), i.e. lo = B^{-1}(a/2; k, n-k+1), hi = B^{-1}(1-a/2; k+1, n-k), found by
+ * Brent's method on GSL's incomplete beta to a relative 4 DBL_EPSILON in p; exact closed
+ * forms for k = 0 and k = n. n = 0 gives NaN, NaN (no trial, no interval) and GPMC_OK.
+ * Returns GPMC_EINVAL for k > n or a level outside (0, 1), GPMC_ENUM if no root is found
+ * (never seen: a safeguard); lo and hi are NaN then. Results are cached per (n, level). */
+int gpmc_clopper_pearson(size_t k, size_t n, double level, double *lo, double *hi);
+
+/* Free the interval cache (tests; the cache is otherwise kept for the process). */
+void gpmc_stats_cache_clear(void);
 
 #endif

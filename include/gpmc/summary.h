@@ -26,4 +26,8 @@ void gpmc_summary_count_success(const gpmc_results *res, size_t p, size_t f, siz
 /* The experiment's success field (GPMC_FIELD_SUCCESS), or nfields if none. */
 size_t gpmc_summary_success_field(const gpmc_experiment *exp);
 
+/* Clopper-Pearson 95% interval of k of n: NaN, NaN for n = 0 (GPMC_OK); on a failure
+ * NaN, NaN and a status after gpmc_error(). The one place summaries get intervals from. */
+int gpmc_summary_interval(size_t k, size_t n, double *lo, double *hi);
+
 #endif

@@ -102,6 +102,21 @@ static size_t info_fields(const gpmc_experiment *exp, size_t *idx, size_t max)
     return n;
 }
 
+/* "rate [lo, hi]"; n/a where no trial has a value, and an interval that could not be
+ * computed is said so rather than shown as a number. */
+static void print_rate(size_t k, size_t n)
+{
+    char cell[64];
+    double lo, hi;
+    if (n == 0)
+        snprintf(cell, sizeof cell, "n/a (no trials)");
+    else if (gpmc_summary_interval(k, n, &lo, &hi))
+        snprintf(cell, sizeof cell, "%.2f [interval n/a]", (double)k / (double)n);
+    else
+        snprintf(cell, sizeof cell, "%.2f [%.2f, %.2f]", (double)k / (double)n, lo, hi);
+    printf(" | %-22s", cell);
+}
+
 int gpmc_cmd_info(int argc, char **argv)
 {
     if (gpmc_cli_rank() != 0)
@@ -180,22 +195,13 @@ int gpmc_cmd_info(int argc, char **argv)
         }
         for (size_t e = 0; e < nthr; e++) {
             size_t k, n;
-            double lo, hi;
             gpmc_summary_count_le(&run.res, p, thr_field, thr->list[e], &k, &n);
-            gpmc_clopper_pearson(k, n, GPMC_CI_LEVEL, &lo, &hi);
-            char cell[64];
-            snprintf(cell, sizeof cell, "%.2f [%.2f, %.2f]", n ? (double)k / (double)n : 0.0, lo, hi);
-            printf(" | %-22s", cell);
+            print_rate(k, n);
         }
         if (sf < exp->nfields) {
             size_t k, n;
-            double lo, hi;
             gpmc_summary_count_success(&run.res, p, sf, &k, &n);
-            gpmc_clopper_pearson(k, n, GPMC_CI_LEVEL, &lo, &hi);
-            char cell[64];
-            snprintf(cell, sizeof cell, "%.2f [%.2f, %.2f]", n ? (double)k / (double)n : 0.0, lo,
-                     hi);
-            printf(" | %-22s", cell);
+            print_rate(k, n);
         }
         printf("\n");
     }

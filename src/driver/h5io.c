@@ -12,6 +12,7 @@
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,7 +124,7 @@ static int dset_count(hid_t loc, const char *name, int rank, const hsize_t *dims
     if (!ll)
         return gpmc_error(GPMC_ENOMEM, path, "out of memory");
     for (size_t i = 0; i < n; i++)
-        ll[i] = (long long)data[i];
+        ll[i] = data[i] >= 0 && data[i] < 9.2e18 ? (long long)data[i] : -1; /* no UB on NaN */
     int st = dset(loc, name, H5T_NATIVE_LLONG, rank, dims, ll, doc, NULL);
     free(ll);
     return st;
@@ -398,98 +399,183 @@ static int write_points(hid_t file, const gpmc_results *res)
     return st;
 }
 
-static int write_summary(hid_t file, const gpmc_results *res)
+/* A statistic that cannot be computed must not cost the trials: it is stored as NaN,
+ * its group gets an attribute `error`, and the writer goes on. */
+typedef struct {
+    gpmc_h5_report *report;
+    char first[512]; /* this group's first failure */
+} stat_errors;
+
+static void stat_failed(stat_errors *se, const char *what)
+{
+    if (!se->first[0])
+        snprintf(se->first, sizeof se->first, "%s", what);
+    if (!se->report)
+        return;
+    if (!se->report->summary_failures)
+        snprintf(se->report->summary_error, sizeof se->report->summary_error, "%s", what);
+    se->report->summary_failures++;
+}
+
+/* Close a summary group, recording its first failure (if any) as attribute `error`. */
+static int close_stat_group(hid_t g, stat_errors *se, int st)
+{
+    if (g < 0)
+        return st ? st : GPMC_EIO;
+    if (!st && se->first[0])
+        st = attr_str(g, "error", se->first);
+    H5Gclose(g);
+    se->first[0] = '\0';
+    return st;
+}
+
+/* Rates and intervals of counts k[i] of n[i]; NaN where n = 0 or the interval failed. */
+static void rates(stat_errors *se, const char *what, size_t m, const double *k, const double *n,
+                  double *rate, double *lo, double *hi)
+{
+    for (size_t i = 0; i < m; i++) {
+        size_t ki = (size_t)k[i], ni = (size_t)n[i];
+        rate[i] = ni ? k[i] / n[i] : NAN;
+        if (gpmc_summary_interval(ki, ni, &lo[i], &hi[i])) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s: %s", what, gpmc_error_message());
+            stat_failed(se, msg);
+        }
+    }
+}
+
+static int write_field_stats(hid_t gs, const gpmc_results *res, size_t f, double *scratch,
+                             double *cols, stat_errors *se)
+{
+    static const char *stat_names[] = {"mean", "std", "min", "q05", "q50", "q95", "max", "n"};
+    const gpmc_field_def *fd = &res->plan->exp->fields[f];
+    size_t P = res->plan->P;
+    hsize_t d1[1] = {P};
+    for (size_t p = 0; p < P; p++) {
+        gpmc_field_stats s;
+        gpmc_summary_field(res, p, f, scratch, &s);
+        double v[8] = {s.mean, s.std, s.min, s.q05, s.q50, s.q95, s.max, (double)s.n};
+        for (int j = 0; j < 8; j++)
+            cols[j * P + p] = v[j];
+    }
+    hid_t g = group(gs, fd->name);
+    int st = g < 0 ? GPMC_EIO : GPMC_OK;
+    for (int j = 0; j < 7 && !st; j++)
+        st = dset_f64(g, stat_names[j], 1, d1, cols + j * P, NULL, fd->units);
+    st = st ? st : dset_count(g, stat_names[7], 1, d1, cols + 7 * P,
+                              "done trials with a value (NaN values are left out)");
+    return close_stat_group(g, se, st);
+}
+
+/* P(field <= t_j) for every threshold t_j of the field's list parameter: (P, E) tables. */
+static int write_threshold_rates(hid_t gs, const gpmc_results *res, size_t f, double *cols,
+                                 stat_errors *se)
+{
+    const gpmc_plan *plan = res->plan;
+    const gpmc_field_def *fd = &plan->exp->fields[f];
+    const gpmc_value *thr = &plan->spec->fixed[gpmc_param_index(plan->exp, fd->threshold)];
+    size_t P = plan->P, E = thr->len, PE = P * E;
+    double *rate = cols, *lo = rate + PE, *hi = lo + PE, *kk = hi + PE, *nn = kk + PE,
+           *cnt = nn + PE;
+    for (size_t p = 0; p < P; p++) {
+        for (size_t e = 0; e < E; e++) {
+            size_t k, n;
+            gpmc_summary_count_le(res, p, f, thr->list[e], &k, &n);
+            kk[p * E + e] = (double)k;
+            nn[p * E + e] = (double)n;
+        }
+        cnt[p] = E ? nn[p * E] : 0;
+    }
+    char name[160];
+    snprintf(name, sizeof name, "%s_le", fd->name);
+    rates(se, name, PE, kk, nn, rate, lo, hi);
+    hid_t g = group(gs, name);
+    hsize_t d1[1] = {P}, d2[2] = {P, E}, de[1] = {E};
+    int st = g < 0 ? GPMC_EIO : GPMC_OK;
+    st = st ? st : dset_f64(g, "threshold", 1, de, thr->list, "the thresholds t_j", fd->units);
+    st = st ? st : dset_f64(g, "rate", 2, d2, rate, "fraction of trials with value <= t_j", NULL);
+    st = st ? st : dset_f64(g, "ci_low", 2, d2, lo, "Clopper-Pearson 95% lower bound", NULL);
+    st = st ? st : dset_f64(g, "ci_high", 2, d2, hi, "Clopper-Pearson 95% upper bound", NULL);
+    st = st ? st : dset_count(g, "k", 2, d2, kk, "number of trials with value <= t_j");
+    st = st ? st : dset_count(g, "n", 1, d1, cnt, "number of trials with a value");
+    st = st ? st : attr_str(g, "field", fd->name);
+    st = st ? st : attr_str(g, "threshold_param", fd->threshold);
+    st = st ? st : attr_ci(g);
+    return close_stat_group(g, se, st);
+}
+
+static int write_success_rate(hid_t gs, const gpmc_results *res, size_t sf, double *cols,
+                              stat_errors *se)
+{
+    const gpmc_field_def *fd = &res->plan->exp->fields[sf];
+    size_t P = res->plan->P;
+    double *rate = cols, *lo = rate + P, *hi = lo + P, *kk = hi + P, *nn = kk + P;
+    for (size_t p = 0; p < P; p++) {
+        size_t k, n;
+        gpmc_summary_count_success(res, p, sf, &k, &n);
+        kk[p] = (double)k;
+        nn[p] = (double)n;
+    }
+    rates(se, "success", P, kk, nn, rate, lo, hi);
+    hsize_t d1[1] = {P};
+    hid_t g = group_open(gs, "success");
+    int st = g < 0 ? GPMC_EIO : GPMC_OK;
+    st = st ? st : dset_f64(g, "rate", 1, d1, rate, fd->doc, NULL);
+    st = st ? st : dset_f64(g, "ci_low", 1, d1, lo, "Clopper-Pearson 95% lower bound", NULL);
+    st = st ? st : dset_f64(g, "ci_high", 1, d1, hi, "Clopper-Pearson 95% upper bound", NULL);
+    /* A field named "success" already wrote the same n with its statistics. */
+    if (!st && H5Lexists(g, "n", H5P_DEFAULT) <= 0)
+        st = dset_count(g, "n", 1, d1, nn, "trials with a value");
+    st = st ? st : dset_count(g, "k", 1, d1, kk, "successful trials");
+    st = st ? st : attr_str(g, "field", fd->name);
+    st = st ? st : attr_ci(g);
+    return close_stat_group(g, se, st);
+}
+
+/* Doubles the summary's column buffer holds at once: 8 statistics x P for a field, and
+ * 5 tables of P x E plus P counts for the longest threshold list. 0 on overflow. */
+static size_t summary_cols(const gpmc_plan *plan)
+{
+    size_t P = plan->P, need = 8 * P, E = 0;
+    for (size_t f = 0; f < plan->exp->nfields; f++)
+        if (plan->exp->fields[f].threshold && !plan->exp->fields[f].shape) {
+            size_t len = plan->spec->fixed[gpmc_param_index(plan->exp, plan->exp->fields[f].threshold)].len;
+            E = len > E ? len : E;
+        }
+    if (P && E > (SIZE_MAX / sizeof(double) - 1) / 6 / P)
+        return 0;
+    size_t le = 5 * P * E + P;
+    return (le > need ? le : need) + 1;
+}
+
+static int write_summary(hid_t file, const gpmc_results *res, gpmc_h5_report *report)
 {
     const gpmc_plan *plan = res->plan;
     const gpmc_experiment *exp = plan->exp;
-    size_t P = plan->P, E_max = GPMC_LIST_MAX;
     hid_t gs = group(file, "summary");
     if (gs < 0)
         return GPMC_EIO;
+    stat_errors se = {report, ""};
+    size_t ncols = summary_cols(plan);
     double *scratch = malloc((plan->T + 1) * sizeof *scratch);
-    double *cols = malloc((8 * P + 3 * P * E_max + 1) * sizeof *cols);
-    int st = scratch && cols ? GPMC_OK : gpmc_error(GPMC_ENOMEM, path, "out of memory");
-    static const char *stat_names[] = {"mean", "std", "min", "q05", "q50", "q95", "max", "n"};
-    hsize_t d1[1] = {P};
-    for (size_t f = 0; f < exp->nfields && !st; f++) {
+    double *cols = ncols ? malloc(ncols * sizeof *cols) : NULL;
+    int st = GPMC_OK;
+    if (!scratch || !cols) {
+        /* The trials are already written: keep them, say why there is no summary. */
+        stat_failed(&se, "out of memory for the summary (gpmc info recomputes it)");
+        st = attr_str(gs, "error", se.first);
+    }
+    for (size_t f = 0; f < exp->nfields && !st && cols; f++) {
         const gpmc_field_def *fd = &exp->fields[f];
         if (fd->shape)
             continue;
-        for (size_t p = 0; p < P; p++) {
-            gpmc_field_stats s;
-            gpmc_summary_field(res, p, f, scratch, &s);
-            double v[8] = {s.mean, s.std, s.min, s.q05, s.q50, s.q95, s.max, (double)s.n};
-            for (int j = 0; j < 8; j++)
-                cols[j * P + p] = v[j];
-        }
-        hid_t g = group(gs, fd->name);
-        st = g < 0 ? GPMC_EIO : GPMC_OK;
-        for (int j = 0; j < 7 && !st; j++)
-            st = dset_f64(g, stat_names[j], 1, d1, cols + j * P, NULL, fd->units);
-        st = st ? st : dset_count(g, stat_names[7], 1, d1, cols + 7 * P,
-                                  "done trials with a value (NaN values are left out)");
-        if (g >= 0)
-            H5Gclose(g);
-        if (st || !fd->threshold)
-            continue;
-        /* P(field <= t_j) for every threshold of the list parameter. */
-        size_t ti = gpmc_param_index(exp, fd->threshold);
-        const gpmc_value *thr = &plan->spec->fixed[ti];
-        size_t E = thr->len;
-        double *rate = cols, *lo = cols + P * E, *hi = cols + 2 * P * E, *cnt = cols + 3 * P * E,
-               *kk = cols + 4 * P * E;
-        for (size_t p = 0; p < P; p++)
-            for (size_t e = 0; e < E; e++) {
-                size_t k, n;
-                gpmc_summary_count_le(res, p, f, thr->list[e], &k, &n);
-                rate[p * E + e] = n ? (double)k / (double)n : NAN;
-                gpmc_clopper_pearson(k, n, GPMC_CI_LEVEL, &lo[p * E + e], &hi[p * E + e]);
-                kk[p * E + e] = (double)k;
-                cnt[p] = (double)n;
-            }
-        char name[160];
-        snprintf(name, sizeof name, "%s_le", fd->name);
-        g = group(gs, name);
-        hsize_t d2[2] = {P, E}, de[1] = {E};
-        st = g < 0 ? GPMC_EIO : GPMC_OK;
-        st = st ? st : dset_f64(g, "threshold", 1, de, thr->list, "the thresholds t_j", fd->units);
-        st = st ? st : dset_f64(g, "rate", 2, d2, rate, "fraction of trials with value <= t_j", NULL);
-        st = st ? st : dset_f64(g, "ci_low", 2, d2, lo, "Clopper-Pearson 95% lower bound", NULL);
-        st = st ? st : dset_f64(g, "ci_high", 2, d2, hi, "Clopper-Pearson 95% upper bound", NULL);
-        st = st ? st : dset_count(g, "k", 2, d2, kk, "number of trials with value <= t_j");
-        st = st ? st : dset_count(g, "n", 1, d1, cnt, "number of trials with a value");
-        st = st ? st : attr_str(g, "field", fd->name);
-        st = st ? st : attr_str(g, "threshold_param", fd->threshold);
-        st = st ? st : attr_ci(g);
-        if (g >= 0)
-            H5Gclose(g);
+        st = write_field_stats(gs, res, f, scratch, cols, &se);
+        if (!st && fd->threshold)
+            st = write_threshold_rates(gs, res, f, cols, &se);
     }
     size_t sf = gpmc_summary_success_field(exp);
-    if (!st && sf < exp->nfields) {
-        double *rate = cols, *lo = cols + P, *hi = cols + 2 * P, *cnt = cols + 3 * P,
-               *kk = cols + 4 * P;
-        for (size_t p = 0; p < P; p++) {
-            size_t k, n;
-            gpmc_summary_count_success(res, p, sf, &k, &n);
-            rate[p] = n ? (double)k / (double)n : NAN;
-            gpmc_clopper_pearson(k, n, GPMC_CI_LEVEL, &lo[p], &hi[p]);
-            cnt[p] = (double)n;
-            kk[p] = (double)k;
-        }
-        hid_t g = group_open(gs, "success");
-        st = g < 0 ? GPMC_EIO : GPMC_OK;
-        st = st ? st : dset_f64(g, "rate", 1, d1, rate, exp->fields[sf].doc, NULL);
-        st = st ? st : dset_f64(g, "ci_low", 1, d1, lo, "Clopper-Pearson 95% lower bound", NULL);
-        st = st ? st : dset_f64(g, "ci_high", 1, d1, hi, "Clopper-Pearson 95% upper bound", NULL);
-        /* A field named "success" already wrote the same n with its statistics. */
-        if (!st && H5Lexists(g, "n", H5P_DEFAULT) <= 0)
-            st = dset_count(g, "n", 1, d1, cnt, "trials with a value");
-        st = st ? st : dset_count(g, "k", 1, d1, kk, "successful trials");
-        st = st ? st : attr_str(g, "field", exp->fields[sf].name);
-        st = st ? st : attr_ci(g);
-        if (g >= 0)
-            H5Gclose(g);
-    }
+    if (!st && cols && sf < exp->nfields)
+        st = write_success_rate(gs, res, sf, cols, &se);
     free(scratch);
     free(cols);
     H5Gclose(gs);
@@ -522,8 +608,11 @@ static int write_root(hid_t file, const gpmc_results *res, const gpmc_h5_meta *m
     return st;
 }
 
-int gpmc_h5_write(const char *target, const gpmc_results *res, const gpmc_h5_meta *meta)
+int gpmc_h5_write(const char *target, const gpmc_results *res, const gpmc_h5_meta *meta,
+                  gpmc_h5_report *report)
 {
+    if (report)
+        memset(report, 0, sizeof *report);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", target);
     path = target;
@@ -536,7 +625,7 @@ int gpmc_h5_write(const char *target, const gpmc_results *res, const gpmc_h5_met
     st = st ? st : write_params(file, res->plan);
     st = st ? st : write_trials(file, res);
     st = st ? st : write_points(file, res);
-    st = st ? st : write_summary(file, res);
+    st = st ? st : write_summary(file, res, report);
     if (H5Fclose(file) < 0 && !st)
         st = gpmc_error(GPMC_EIO, target, "cannot close '%s'", tmp);
     /* The rename is atomic: a reader (or a kill) sees the old file or the new one. */
@@ -549,9 +638,36 @@ int gpmc_h5_write(const char *target, const gpmc_results *res, const gpmc_h5_met
 
 /* ---- reading ---- */
 
+/* An attribute of class `want` holding exactly one element, or an error naming it: a
+ * file may hold anything, and H5Aread writes every element it holds. */
+static hid_t open_scalar_attr(hid_t loc, const char *name, H5T_class_t want)
+{
+    if (H5Aexists(loc, name) <= 0) {
+        gpmc_error(GPMC_EINVAL, path, "attribute '%s' is missing", name);
+        return -1;
+    }
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t space = a < 0 ? -1 : H5Aget_space(a), type = a < 0 ? -1 : H5Aget_type(a);
+    hssize_t npts = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    H5T_class_t have = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+    int bad = a < 0 || npts != 1 || have != want;
+    if (bad)
+        gpmc_error(GPMC_EINVAL, path, "attribute '%s' %s", name,
+                   a < 0 ? "cannot be read"
+                   : npts != 1 ? "must hold exactly one value"
+                   : want == H5T_STRING ? "must be a string" : "must be an integer");
+    if (type >= 0)
+        H5Tclose(type);
+    if (space >= 0)
+        H5Sclose(space);
+    if (bad && a >= 0)
+        H5Aclose(a);
+    return bad ? -1 : a;
+}
+
 static char *read_attr_str(hid_t loc, const char *name)
 {
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t a = open_scalar_attr(loc, name, H5T_STRING);
     if (a < 0)
         return NULL;
     hid_t t = str_type();
@@ -560,6 +676,8 @@ static char *read_attr_str(hid_t loc, const char *name)
         copy = strdup(v);
         H5free_memory(v);
     }
+    if (!copy)
+        gpmc_error(GPMC_EINVAL, path, "attribute '%s' cannot be read as a string", name);
     H5Tclose(t);
     H5Aclose(a);
     return copy;
@@ -567,11 +685,13 @@ static char *read_attr_str(hid_t loc, const char *name)
 
 static int read_attr_num(hid_t loc, const char *name, hid_t type, void *out)
 {
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t a = open_scalar_attr(loc, name, H5T_INTEGER);
     if (a < 0)
         return -1;
     herr_t r = H5Aread(a, type, out);
     H5Aclose(a);
+    if (r < 0)
+        gpmc_error(GPMC_EINVAL, path, "attribute '%s' is out of range", name);
     return r < 0 ? -1 : 0;
 }
 
@@ -598,10 +718,11 @@ int gpmc_h5_read_origin(const char *file_path, gpmc_h5_origin *o)
         return gpmc_error(GPMC_EIO, file_path, "cannot open as HDF5");
     char *format = read_attr_str(file, "format");
     long long version = -1;
-    read_attr_num(file, "format_version", H5T_NATIVE_LLONG, &version);
     int st = GPMC_OK;
     if (!format || strcmp(format, "gpmc") != 0)
         st = gpmc_error(GPMC_EINVAL, file_path, "not a gpmc file (no format=\"gpmc\" attribute)");
+    else if (read_attr_num(file, "format_version", H5T_NATIVE_LLONG, &version))
+        st = GPMC_EINVAL; /* the message names the attribute */
     else if (version != GPMC_FORMAT_VERSION)
         st = gpmc_error(GPMC_EINVAL, file_path, "format_version %lld, this gpmc reads %d",
                         version, GPMC_FORMAT_VERSION);
@@ -609,21 +730,28 @@ int gpmc_h5_read_origin(const char *file_path, gpmc_h5_origin *o)
     char *overrides = NULL, *shard = NULL;
     unsigned long long seed = 0;
     long long trials = 0;
-    if (!st) {
-        o->spec_path = read_attr_str(file, "spec_path");
-        o->spec_text = read_attr_str(file, "spec");
-        o->created = read_attr_str(file, "created");
-        o->command_line = read_attr_str(file, "command_line");
-        o->experiment = read_attr_str(file, "experiment");
-        o->gpmc_version = read_attr_str(file, "gpmc_version");
-        overrides = read_attr_str(file, "overrides");
-        shard = read_attr_str(file, "shard");
-        if (!o->spec_path || !o->spec_text || !overrides || !shard || !o->experiment ||
-            read_attr_num(file, "seed", H5T_NATIVE_ULLONG, &seed) ||
-            read_attr_num(file, "trials", H5T_NATIVE_LLONG, &trials) ||
-            sscanf(shard, "%u/%u", &o->shard_i, &o->shard_n) != 2)
-            st = gpmc_error(GPMC_EINVAL, file_path, "missing or bad root attributes");
-    }
+    /* Each read names what it lacks; the first failure is the message. */
+    if (!st && !(o->spec_path = read_attr_str(file, "spec_path")))
+        st = GPMC_EINVAL;
+    if (!st && !(o->spec_text = read_attr_str(file, "spec")))
+        st = GPMC_EINVAL;
+    if (!st && !(o->created = read_attr_str(file, "created")))
+        st = GPMC_EINVAL;
+    if (!st && !(o->command_line = read_attr_str(file, "command_line")))
+        st = GPMC_EINVAL;
+    if (!st && !(o->experiment = read_attr_str(file, "experiment")))
+        st = GPMC_EINVAL;
+    if (!st && !(o->gpmc_version = read_attr_str(file, "gpmc_version")))
+        st = GPMC_EINVAL;
+    if (!st && !(overrides = read_attr_str(file, "overrides")))
+        st = GPMC_EINVAL;
+    if (!st && !(shard = read_attr_str(file, "shard")))
+        st = GPMC_EINVAL;
+    if (!st && (read_attr_num(file, "seed", H5T_NATIVE_ULLONG, &seed) ||
+                read_attr_num(file, "trials", H5T_NATIVE_LLONG, &trials)))
+        st = GPMC_EINVAL;
+    if (!st && gpmc_plan_parse_shard(shard, &o->shard_i, &o->shard_n))
+        st = gpmc_error(GPMC_EINVAL, file_path, "attribute 'shard': %s", gpmc_error_message());
     o->seed = seed;
     o->trials = (long)trials;
     if (!st) {
@@ -642,25 +770,41 @@ int gpmc_h5_read_origin(const char *file_path, gpmc_h5_origin *o)
     return st;
 }
 
+/* The file is input like a spec: rank, shape and type class are checked before a read
+ * (the rank first, so a file can never make us write past `got`). HDF5 converts between
+ * numeric types of one class; a string or compound where numbers belong is refused. */
 static int read_dset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
                      void *out)
 {
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
     if (d < 0)
-        return FAIL("open dataset", name);
-    hid_t space = H5Dget_space(d);
-    hsize_t got[GPMC_MAX_RANK + 1];
-    int r = H5Sget_simple_extent_dims(space, got, NULL);
+        return gpmc_error(GPMC_EINVAL, path, "dataset '%s' is missing or unreadable", name);
+    hid_t space = H5Dget_space(d), ftype = H5Dget_type(d);
     int st = GPMC_OK;
+    int r = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
     if (r != rank)
         st = gpmc_error(GPMC_EINVAL, path, "dataset '%s' has rank %d, expected %d", name, r, rank);
+    hsize_t got[GPMC_MAX_RANK + 1];
+    if (!st && (rank > GPMC_MAX_RANK + 1 || H5Sget_simple_extent_dims(space, got, NULL) != rank))
+        st = gpmc_error(GPMC_EINVAL, path, "dataset '%s': cannot read its shape", name);
     for (int i = 0; i < rank && !st; i++)
         if (got[i] != dims[i])
-            st = gpmc_error(GPMC_EINVAL, path, "dataset '%s' has shape that does not match its spec",
-                            name);
+            st = gpmc_error(GPMC_EINVAL, path,
+                            "dataset '%s' has extent %llu in dimension %d, expected %llu "
+                            "(the shape its spec gives)",
+                            name, (unsigned long long)got[i], i, (unsigned long long)dims[i]);
+    H5T_class_t want = H5Tget_class(type), have = ftype < 0 ? H5T_NO_CLASS : H5Tget_class(ftype);
+    if (!st && have != want)
+        st = gpmc_error(GPMC_EINVAL, path, "dataset '%s' holds %s, expected %s", name,
+                        have == H5T_STRING ? "strings" : have == H5T_INTEGER ? "integers"
+                        : have == H5T_FLOAT ? "floats" : "another type",
+                        want == H5T_INTEGER ? "integers" : "floats");
     if (!st && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
         st = FAIL("read dataset", name);
-    H5Sclose(space);
+    if (ftype >= 0)
+        H5Tclose(ftype);
+    if (space >= 0)
+        H5Sclose(space);
     H5Dclose(d);
     return st;
 }

@@ -35,6 +35,7 @@ int main(int argc, char **argv)
     openblas_set_num_threads(1);
     MPI_Init(&argc, &argv);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages name the object instead */
+    gpmc_error_library_init();             /* no library may abort a run */
     gpmc_cli_set_command_line(argc, argv);
     int code;
     const char *cmd = argc > 1 ? argv[1] : "";

@@ -1,6 +1,8 @@
 #include "gpmc/plan.h"
 #include "gpmc/error.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +59,28 @@ gpmc_point gpmc_plan_point(const gpmc_plan *plan, size_t p)
 int gpmc_plan_in_shard(const gpmc_plan *plan, size_t p, size_t t)
 {
     return (p * plan->T + t) % plan->shard_n == plan->shard_i;
+}
+
+/* One parser for --shard and a file's `shard` attribute: "i/N", decimal, 0 <= i < N,
+ * N <= UINT_MAX; signs, spaces and trailing text are refused (sscanf's %u would wrap
+ * "1/-3" to 1/4294967293 and read "0/0" as a shard). */
+int gpmc_plan_parse_shard(const char *text, unsigned *i, unsigned *n)
+{
+    const char *c = text ? text : "";
+    unsigned long v[2];
+    for (int part = 0; part < 2; part++) {
+        if (*c < '0' || *c > '9')
+            return gpmc_error(GPMC_EINVAL, "shard", "'%s' is not i/N with 0 <= i < N", text ? text : "");
+        char *end;
+        errno = 0;
+        v[part] = strtoul(c, &end, 10);
+        if (errno || v[part] > UINT_MAX || *end != (part ? '\0' : '/'))
+            return gpmc_error(GPMC_EINVAL, "shard", "'%s' is not i/N with 0 <= i < N", text);
+        c = end + 1;
+    }
+    if (v[1] == 0 || v[0] >= v[1])
+        return gpmc_error(GPMC_EINVAL, "shard", "'%s' is not i/N with 0 <= i < N", text);
+    *i = (unsigned)v[0];
+    *n = (unsigned)v[1];
+    return GPMC_OK;
 }

@@ -17,7 +17,7 @@
 
 static const char run_help[] =
     "usage: gpmc run SPEC [-o FILE] [--set key=value]... [--trials N] [--seed S]\n"
-    "                [--shard i/N] [--checkpoint SECONDS] [--force]\n"
+    "                [--shard i/N] [--checkpoint SECONDS] [--force] [--strict]\n"
     "\n"
     "Run every (grid point, trial) of SPEC and write the HDF5 result FILE\n"
     "(default results/<spec name>.h5). The file is rewritten atomically at every\n"
@@ -28,16 +28,18 @@ static const char run_help[] =
     "  --seed S          master seed (same as --set run.seed=S)\n"
     "  --shard i/N       run only tasks with (point*trials + trial) mod N == i\n"
     "  --force           overwrite an existing FILE\n"
-    "  --dry-run         validate SPEC and FILE, print the plan, compute nothing\n";
+    "  --dry-run         validate SPEC and FILE, print the plan, compute nothing\n"
+    "  --strict          exit 1 if a summary statistic could not be computed (by default\n"
+    "                    it is stored as NaN with a warning; the trials are always stored)\n";
 
 static const char resume_help[] =
-    "usage: gpmc resume FILE [--checkpoint SECONDS]\n"
+    "usage: gpmc resume FILE [--checkpoint SECONDS] [--strict]\n"
     "\n"
     "Finish an interrupted run: rebuild its spec from FILE, run the trials whose\n"
     "/trials/done entry is 0, and rewrite FILE. Any number of ranks may be used.\n";
 
 static const char merge_help[] =
-    "usage: gpmc merge OUT PART... [--force]\n"
+    "usage: gpmc merge OUT PART... [--force] [--strict]\n"
     "\n"
     "Combine result files of one spec (shards from `gpmc run --shard i/N`, or partial\n"
     "runs) into OUT. Parts must share the spec text, overrides, seed, trials and\n"
@@ -83,13 +85,32 @@ typedef struct {
     double checkpoint_every, last_checkpoint;
     gpmc_progress progress;
     int nranks;
+    int strict;         /* --strict: a summary statistic that failed makes the exit 1 */
+    int warned;         /* the summary warning was printed once */
+    gpmc_h5_report report; /* of the last write */
 } run_ctx;
+
+/* Say once that statistics are missing; the trials are in the file regardless. */
+static void warn_summary(const char *out, const gpmc_h5_report *r, int *warned)
+{
+    if (!r->summary_failures || *warned)
+        return;
+    *warned = 1;
+    fprintf(stderr,
+            "gpmc: warning: %s: %zu summary statistic(s) could not be computed and are stored as "
+            "NaN (attribute 'error'); every trial is stored, and `gpmc info` recomputes them. "
+            "First: %s\n",
+            out, r->summary_failures, r->summary_error);
+}
 
 static int write_file(run_ctx *ctx, const gpmc_results *res)
 {
     gpmc_h5_meta meta = {gpmc_cli_command_line(), ctx->created, ctx->nranks,
                          gpmc_results_todo(res) == 0};
-    return gpmc_h5_write(ctx->out, res, &meta);
+    int st = gpmc_h5_write(ctx->out, res, &meta, &ctx->report);
+    if (!st)
+        warn_summary(ctx->out, &ctx->report, &ctx->warned);
+    return st;
 }
 
 static int tick(void *vctx, const gpmc_results *res)
@@ -130,6 +151,10 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
         return gpmc_cli_fail(GPMC_EXIT_FAILURE);
     if (wst)
         return gpmc_cli_fail(GPMC_EXIT_FAILURE);
+    if (ctx->strict && ctx->report.summary_failures) {
+        fprintf(stderr, "gpmc: error: %s: summary incomplete (--strict)\n", ctx->out);
+        return GPMC_EXIT_FAILURE;
+    }
     if (stopped) {
         fprintf(stderr, "gpmc: stopped: %zu/%zu trials stored in %s; continue with: gpmc resume %s\n",
                 done, total, ctx->out, ctx->out);
@@ -153,7 +178,7 @@ int gpmc_cmd_run(int argc, char **argv)
     const char *spec_path = NULL, *out = NULL;
     char **sets = calloc((size_t)argc + 1, sizeof *sets);
     size_t nsets = 0;
-    int force = 0, dry_run = 0, st = GPMC_OK;
+    int force = 0, dry_run = 0, strict = 0, st = GPMC_OK;
     unsigned shard_i = 0, shard_n = 1;
     double every = 60;
     char default_out[4096], created[32];
@@ -183,10 +208,8 @@ int gpmc_cmd_run(int argc, char **argv)
             }
             i++;
         } else if (!strcmp(a, "--shard")) {
-            char tail;
-            if (!v || sscanf(v, "%u/%u%c", &shard_i, &shard_n, &tail) != 2 || shard_n == 0 ||
-                shard_i >= shard_n)
-                st = gpmc_error(GPMC_EINVAL, "--shard", "expects i/N with 0 <= i < N");
+            if (gpmc_plan_parse_shard(v, &shard_i, &shard_n))
+                st = gpmc_error_wrap(GPMC_EINVAL, "--shard");
             i++;
         } else if (!strcmp(a, "--checkpoint")) {
             st = parse_double_opt(a, v, &every);
@@ -195,6 +218,8 @@ int gpmc_cmd_run(int argc, char **argv)
             force = 1;
         } else if (!strcmp(a, "--dry-run")) {
             dry_run = 1;
+        } else if (!strcmp(a, "--strict")) {
+            strict = 1;
         } else if (a[0] == '-' || spec_path) {
             st = gpmc_error(GPMC_EINVAL, "run", "unexpected argument '%s' (see gpmc run --help)", a);
         } else {
@@ -245,7 +270,8 @@ int gpmc_cmd_run(int argc, char **argv)
         code = GPMC_EXIT_OK;
     } else {
         iso_now(created, sizeof created);
-        run_ctx ctx = {.out = out, .created = created, .checkpoint_every = every};
+        run_ctx ctx = {.out = out, .created = created, .checkpoint_every = every,
+                       .strict = strict};
         code = execute(&ctx, &plan, have_res ? &res : NULL);
     }
     if (have_res)
@@ -259,12 +285,14 @@ int gpmc_cmd_resume(int argc, char **argv)
 {
     const char *path = NULL;
     double every = 60;
-    int st = GPMC_OK;
+    int st = GPMC_OK, strict = 0;
     for (int i = 1; i < argc && !st; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             if (gpmc_cli_rank() == 0)
                 fputs(resume_help, stdout);
             return GPMC_EXIT_OK;
+        } else if (!strcmp(argv[i], "--strict")) {
+            strict = 1;
         } else if (!strcmp(argv[i], "--checkpoint")) {
             st = parse_double_opt(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &every);
             i++;
@@ -284,7 +312,8 @@ int gpmc_cmd_resume(int argc, char **argv)
     if (agree(st)) {
         code = st ? gpmc_cli_fail(GPMC_EXIT_USAGE) : GPMC_EXIT_USAGE;
     } else {
-        run_ctx ctx = {.out = path, .created = run.origin.created, .checkpoint_every = every};
+        run_ctx ctx = {.out = path, .created = run.origin.created, .checkpoint_every = every,
+                       .strict = strict};
         code = execute(&ctx, &run.plan, gpmc_cli_rank() == 0 ? &run.res : NULL);
     }
     gpmc_stored_run_close(&run);
@@ -315,7 +344,7 @@ int gpmc_cmd_merge(int argc, char **argv)
     const char *out = NULL;
     const char **parts = calloc((size_t)argc + 1, sizeof *parts);
     size_t nparts = 0;
-    int force = 0;
+    int force = 0, strict = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(merge_help, stdout);
@@ -323,6 +352,8 @@ int gpmc_cmd_merge(int argc, char **argv)
             return GPMC_EXIT_OK;
         } else if (!strcmp(argv[i], "--force"))
             force = 1;
+        else if (!strcmp(argv[i], "--strict"))
+            strict = 1;
         else if (!out)
             out = argv[i];
         else
@@ -366,8 +397,12 @@ int gpmc_cmd_merge(int argc, char **argv)
     } else {
         gpmc_h5_meta meta = {gpmc_cli_command_line(), base.origin.created, 1,
                              gpmc_results_todo(&base.res) == 0};
-        if (gpmc_h5_write(out, &base.res, &meta))
+        gpmc_h5_report report;
+        int warned = 0;
+        if (gpmc_h5_write(out, &base.res, &meta, &report))
             code = gpmc_cli_fail(GPMC_EXIT_FAILURE);
+        else if (warn_summary(out, &report, &warned), strict && report.summary_failures)
+            code = GPMC_EXIT_FAILURE;
         else
             fprintf(stderr, "gpmc: merged %zu parts into %s (%zu/%zu trials%s)\n", nparts, out,
                     base.res.ndone, base.plan.P * base.plan.T,

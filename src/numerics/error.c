@@ -1,5 +1,6 @@
 #include "gpmc/error.h"
 
+#include <gsl/gsl_errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,3 +40,26 @@ int gpmc_error_wrap(int status, const char *where)
 const char *gpmc_error_message(void) { return message[0] ? message : "unknown error"; }
 
 void gpmc_error_clear(void) { message[0] = '\0'; }
+
+/* ---- library error handlers ---- */
+
+static unsigned long gsl_errors;
+static char gsl_last[512];
+
+void gpmc_gsl_record(const char *reason, const char *file, int line, int gsl_errno)
+{
+    gsl_errors++;
+    snprintf(gsl_last, sizeof gsl_last, "GSL: %s (%s:%d, %s)", reason ? reason : "?",
+             file ? file : "?", line, gsl_strerror(gsl_errno));
+}
+
+unsigned long gpmc_gsl_error_count(void) { return gsl_errors; }
+
+const char *gpmc_gsl_last_error(void) { return gsl_last[0] ? gsl_last : "GSL: no error"; }
+
+void gpmc_error_library_init(void)
+{
+    /* GSL's default handler calls abort(): a single non-converging special function would
+     * take every computed trial with it. Record instead; callers check results. */
+    gsl_set_error_handler(gpmc_gsl_record);
+}

@@ -10,6 +10,7 @@
 
 #include "gpmc/rng.h"
 #include "gpmc/stats.h"
+#include "gpmc/error.h"
 
 #include <float.h>
 #include <gsl/gsl_cdf.h>
@@ -24,20 +25,121 @@
 /* --- Clopper-Pearson ------------------------------------------------------------------ */
 
 /* With no successes the upper limit solves (1 - p)^n = a/2, so hi = 1 - (a/2)^(1/n); with
- * all successes the lower limit solves p^n = a/2. The beta inversion is well conditioned
- * here, so a few ulps (pow, the subtraction, the inversion's last step): 8 EPS. */
+ * all successes the lower limit solves p^n = a/2. Closed forms: exp/log/expm1, a few ulps:
+ * 8 EPS. Rejects the one-sided variant (a instead of a/2: hi = 1 - 0.05^(1/n), off by 0.04
+ * at n = 10). No trial gives no interval: NaN, not [0, 1]. */
 static void test_clopper_pearson_at_the_edges(void **state)
 {
     (void)state;
     double lo, hi;
-    gpmc_clopper_pearson(0, 10, 0.95, &lo, &hi);
+    assert_int_equal(gpmc_clopper_pearson(0, 10, 0.95, &lo, &hi), 0);
     assert_true(lo == 0);
     assert_close(hi, 1 - pow(0.025, 0.1), 8 * EPS);
-    gpmc_clopper_pearson(10, 10, 0.95, &lo, &hi);
+    assert_true(fabs(hi - (1 - pow(0.05, 0.1))) > 0.01);
+    assert_int_equal(gpmc_clopper_pearson(10, 10, 0.95, &lo, &hi), 0);
     assert_close(lo, pow(0.025, 0.1), 8 * EPS);
     assert_true(hi == 1);
-    gpmc_clopper_pearson(0, 0, 0.95, &lo, &hi);
-    assert_true(lo == 0 && hi == 1);
+    assert_int_equal(gpmc_clopper_pearson(0, 0, 0.95, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    assert_int_not_equal(gpmc_clopper_pearson(11, 10, 0.95, &lo, &hi), 0);
+    assert_true(isnan(lo) && isnan(hi));
+    assert_int_not_equal(gpmc_clopper_pearson(1, 10, 1.0, &lo, &hi), 0);
+}
+
+/* Where GSL 2.7's own inverse fails (gsl_cdf_beta_Pinv aborts "inverse failed to converge"
+ * for k = 16, n = 500 and k = 31, 32, 59, 941, 968, 969 of n = 1000), against 50-digit
+ * references computed another way (tests/unit/cp_reference.py: the binomial tail as an
+ * explicit sum in mpmath, bisected in log p). (682, 925) is R's binom.test help-page
+ * example, printed there as [0.7076683, 0.7654066]. Tolerance: the root is found to
+ * 4 EPS relative in p and GSL's incomplete beta carries ~1e-14 relative error, moved into
+ * p by the tail's condition number (<= n at these points): 1e-12 relative. */
+static const struct { size_t k, n; double lo, hi; } cp_refs[] = {
+    {1, 2, 0.01257911709342504912808, 0.9874208829065749508719},
+    {3, 10, 0.06673951117773446711465, 0.6524528500599972950383},
+    {682, 925, 0.7076682640790390230279, 0.7654065582415252469817},
+    {16, 500, 0.01839918532363990749836, 0.05144676829164562183532},
+    {484, 500, 0.9485532317083543781647, 0.9816008146763600925016},
+    {31, 1000, 0.02115817197020862938384, 0.04371508500623890677175},
+    {59, 1000, 0.04521335440279659809693, 0.07544907308424079892874},
+    {968, 1000, 0.9551240971649907133641, 0.9780111503943575808102},
+    {1, 5000, 0.000005063548777051590462195, 0.001113819380333972268204},
+    {2500, 5000, 0.4860443740009257784416, 0.5139556259990742215584},
+    {7, 10000, 0.0002814811457427945810523, 0.001441732309149769254524},
+    {9990, 10000, 0.998161735865789379835, 0.9995203602762289231023},
+};
+
+static void test_clopper_pearson_against_references(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < sizeof cp_refs / sizeof *cp_refs; c++) {
+        double lo, hi;
+        assert_int_equal(gpmc_clopper_pearson(cp_refs[c].k, cp_refs[c].n, 0.95, &lo, &hi), 0);
+        assert_close(lo, cp_refs[c].lo, 1e-12 * cp_refs[c].lo);
+        assert_close(hi, cp_refs[c].hi, 1e-12 * cp_refs[c].hi);
+    }
+    double lo, hi;
+    gpmc_clopper_pearson(682, 925, 0.95, &lo, &hi);
+    assert_close(lo, 0.7076683, 5e-8); /* R's printed digits */
+    assert_close(hi, 0.7654066, 5e-8);
+}
+
+/* Every s of every n in the list: finite, 0 <= lo <= s/n <= hi <= 1, both limits strictly
+ * increasing in s, and the defining equations P(X >= s | lo) = a/2, P(X <= s | hi) = a/2
+ * to 1e-8 relative (the issue's bound; a limit off by one part in 1e8 of p moves the tail
+ * by up to n 1e-8 relative, so this also pins the relative accuracy in p near 0, where an
+ * absolute 1e-12 stop would leave the tail at n = 5000, s = 1 off by 2e-4 relative).
+ * 8,648 pairs; the worst residual is printed. */
+static void test_clopper_pearson_every_count(void **state)
+{
+    (void)state;
+    const size_t ns[] = {1, 2, 10, 30, 100, 500, 1000, 2000, 5000};
+    double worst = 0;
+    size_t pairs = 0;
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+        size_t n = ns[i];
+        double prev_lo = -1, prev_hi = -1;
+        for (size_t s = 0; s <= n; s++, pairs++) {
+            double lo, hi, p = (double)s / (double)n;
+            if (gpmc_clopper_pearson(s, n, 0.95, &lo, &hi))
+                fail_msg("s = %zu, n = %zu: %s", s, n, gpmc_error_message());
+            if (!(isfinite(lo) && isfinite(hi) && 0 <= lo && lo <= p && p <= hi && hi <= 1))
+                fail_msg("s = %zu, n = %zu: [%.17g, %.17g] does not bracket %g", s, n, lo, hi, p);
+            if (!(lo > prev_lo && hi > prev_hi))
+                fail_msg("s = %zu, n = %zu: not increasing in s", s, n);
+            prev_lo = lo;
+            prev_hi = hi;
+            if (s > 0) {
+                double r = fabs(gsl_cdf_binomial_Q((unsigned)(s - 1), lo, (unsigned)n) / 0.025 - 1);
+                worst = fmax(worst, r);
+                if (!(r <= 1e-8))
+                    fail_msg("s = %zu, n = %zu: P(X >= s | lo) off by %.3g relative", s, n, r);
+            }
+            if (s < n) {
+                double r = fabs(gsl_cdf_binomial_P((unsigned)s, hi, (unsigned)n) / 0.025 - 1);
+                worst = fmax(worst, r);
+                if (!(r <= 1e-8))
+                    fail_msg("s = %zu, n = %zu: P(X <= s | hi) off by %.3g relative", s, n, r);
+            }
+        }
+    }
+    print_message("clopper-pearson: %zu (s, n) pairs, worst tail residual %.3g relative\n",
+                  pairs, worst);
+}
+
+/* The cache returns what a fresh computation gives, bit for bit, for any order of calls. */
+static void test_clopper_pearson_cache_is_transparent(void **state)
+{
+    (void)state;
+    double lo1, hi1, lo2, hi2;
+    gpmc_stats_cache_clear();
+    gpmc_clopper_pearson(37, 200, 0.95, &lo1, &hi1);
+    for (size_t n = 1; n < 20; n++) /* evict the slot of n = 200 */
+        gpmc_clopper_pearson(0, n, 0.95, &lo2, &hi2);
+    gpmc_clopper_pearson(37, 200, 0.95, &lo2, &hi2);
+    assert_true(lo1 == lo2 && hi1 == hi2);
+    gpmc_clopper_pearson(37, 200, 0.99, &lo2, &hi2); /* another level: another slot */
+    assert_true(lo2 < lo1 && hi2 > hi1);
+    gpmc_stats_cache_clear();
 }
 
 /* k = 5 of n = 10: [0.187086, 0.812914] to the 6 printed digits (tolerance half a unit of
@@ -202,6 +304,9 @@ int main(void)
         cmocka_unit_test(test_clopper_pearson_at_the_edges),
         cmocka_unit_test(test_clopper_pearson_mid_value),
         cmocka_unit_test(test_clopper_pearson_solves_its_equations),
+        cmocka_unit_test(test_clopper_pearson_against_references),
+        cmocka_unit_test(test_clopper_pearson_every_count),
+        cmocka_unit_test(test_clopper_pearson_cache_is_transparent),
         cmocka_unit_test(test_quantile_interpolates_linearly),
         cmocka_unit_test(test_sort_is_an_ordered_permutation),
         cmocka_unit_test(test_moments_small_cases),
