@@ -6,6 +6,8 @@
 #include "gpmc/stats.h"
 #include "gpmc/version.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <fftw3.h>
 #include <gsl/gsl_version.h>
 #include <hdf5.h>
@@ -15,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *openblas_get_config(void); /* OpenBLAS's cblas.h clashes with gsl_cblas.h */
 
@@ -608,17 +611,73 @@ static int write_root(hid_t file, const gpmc_results *res, const gpmc_h5_meta *m
     return st;
 }
 
+double gpmc_h5_estimate_bytes(const gpmc_results *res)
+{
+    const gpmc_plan *plan = res->plan;
+    double P = (double)plan->P, T = (double)plan->T, scalars = 0, arrays = 0, E = 0;
+    for (size_t f = 0; f < plan->exp->nfields; f++)
+        if (!plan->exp->fields[f].shape)
+            scalars++;
+    for (size_t p = 0; p < plan->P; p++)
+        for (size_t f = 0; f < plan->exp->nfields; f++)
+            if (plan->exp->fields[f].shape)
+                arrays += T * (double)plan->layouts[p].len[f];
+    for (size_t i = 0; i < plan->exp->nparams; i++)
+        E += (double)plan->spec->fixed[i].len;
+    /* trials + timing (8 bytes each, done 1, rank 4), arrays, summary, metadata */
+    return 8 * P * T * (scalars + 1) + 5 * P * T + 8 * arrays + 8 * P * (8 * scalars + 5 * E) +
+           2048 * P * (arrays > 0) + 65536 + (double)strlen(plan->spec->text);
+}
+
+/* Write all of buf to a new file `name` and fsync it; errno's text on failure. */
+static int write_image(const char *name, const void *buf, size_t len)
+{
+    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return gpmc_error(GPMC_EIO, path, "cannot create '%s': %s", name, strerror(errno));
+    const char *c = buf;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, c, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            close(fd);
+            return gpmc_error(GPMC_EIO, path, "cannot write '%s' (%zu of %zu bytes written): %s",
+                              name, len - left, len, strerror(e));
+        }
+        c += w;
+        left -= (size_t)w;
+    }
+    /* Durable before the rename makes it the file (a node crash must not leave a hole). */
+    if (fsync(fd) != 0 || close(fd) != 0)
+        return gpmc_error(GPMC_EIO, path, "cannot write '%s': %s", name, strerror(errno));
+    return GPMC_OK;
+}
+
+/* The file is built in memory (HDF5's core driver, no backing store) and written with
+ * plain write(2): a full disk then fails in our code, cleanly, instead of in H5Fclose,
+ * which in HDF5 1.10 leaves a half-closed file that crashes the library's exit handler. */
 int gpmc_h5_write(const char *target, const gpmc_results *res, const gpmc_h5_meta *meta,
                   gpmc_h5_report *report)
 {
     if (report)
         memset(report, 0, sizeof *report);
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", target);
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", target) >= sizeof tmp)
+        return gpmc_error(GPMC_EINVAL, target, "path too long");
     path = target;
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0) {
+        if (fapl >= 0)
+            H5Pclose(fapl);
+        return gpmc_error(GPMC_EIO, target, "HDF5: cannot set up the in-memory file");
+    }
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
     if (file < 0)
-        return gpmc_error(GPMC_EIO, target, "cannot create '%s'", tmp);
+        return gpmc_error(GPMC_ENOMEM, target, "HDF5: cannot create the in-memory file");
     int st = write_root(file, res, meta);
     st = st ? st : write_code(file, meta->nranks);
     st = st ? st : write_grid(file, res->plan);
@@ -626,11 +685,21 @@ int gpmc_h5_write(const char *target, const gpmc_results *res, const gpmc_h5_met
     st = st ? st : write_trials(file, res);
     st = st ? st : write_points(file, res);
     st = st ? st : write_summary(file, res, report);
+    void *image = NULL;
+    ssize_t len = -1;
+    if (!st && (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 || (len = H5Fget_file_image(file, NULL, 0)) <= 0))
+        st = gpmc_error(GPMC_EIO, target, "HDF5: cannot build the file image");
+    if (!st && !(image = malloc((size_t)len)))
+        st = gpmc_error(GPMC_ENOMEM, target, "out of memory for the file image (%zd bytes)", len);
+    if (!st && H5Fget_file_image(file, image, (size_t)len) != len)
+        st = gpmc_error(GPMC_EIO, target, "HDF5: cannot copy the file image");
     if (H5Fclose(file) < 0 && !st)
-        st = gpmc_error(GPMC_EIO, target, "cannot close '%s'", tmp);
+        st = gpmc_error(GPMC_EIO, target, "HDF5: cannot close the in-memory file");
+    st = st ? st : write_image(tmp, image, (size_t)len);
+    free(image);
     /* The rename is atomic: a reader (or a kill) sees the old file or the new one. */
     if (!st && rename(tmp, target) != 0)
-        st = gpmc_error(GPMC_EIO, target, "cannot rename '%s' over it", tmp);
+        st = gpmc_error(GPMC_EIO, target, "cannot rename '%s' over it: %s", tmp, strerror(errno));
     if (st)
         remove(tmp);
     return st;

@@ -2,6 +2,7 @@
 #include "gpmc/blas_kernel.h"
 #include "gpmc/cli.h"
 #include "gpmc/error.h"
+#include "gpmc/sched.h"
 #include "gpmc/version.h"
 
 #include <hdf5.h>
@@ -33,6 +34,11 @@ int main(int argc, char **argv)
     /* One BLAS thread per rank: ranks fill the cores, and a threaded GEMM sums in an order
      * that depends on the thread count, which would break bitwise reproducibility. */
     openblas_set_num_threads(1);
+    /* run and resume catch SIGTERM/SIGINT from the start: a stop during start-up ends in
+     * the first checkpoint and exit 3, never in the default action's 143. */
+    const char *cmd0 = argc > 1 ? argv[1] : "";
+    if (!strcmp(cmd0, "run") || !strcmp(cmd0, "resume"))
+        gpmc_install_stop_handler();
     MPI_Init(&argc, &argv);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages name the object instead */
     gpmc_error_library_init();             /* no library may abort a run */

@@ -1,6 +1,7 @@
 /* gpmc run / resume / merge: everything that executes or combines trials. */
 #include "gpmc/cli.h"
 #include "gpmc/error.h"
+#include "gpmc/lock.h"
 #include "gpmc/progress.h"
 #include "gpmc/runner.h"
 #include "gpmc/sched.h"
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,13 +63,10 @@ static int agree(int st)
     return worst;
 }
 
-/* Refuse to clobber, and prove the directory is writable, before any compute. */
-static int check_output(const char *out, int force)
+/* Prove that FILE's directory takes new files (FILE.tmp, then the rename), before any
+ * compute. */
+static int probe_writable(const char *out)
 {
-    struct stat sb;
-    if (!force && stat(out, &sb) == 0)
-        return gpmc_error(GPMC_EINVAL, out,
-                          "output exists (use --force to overwrite, or `gpmc resume %s`)", out);
     /* A name of our own: a job still writing OUT.tmp must not see it vanish. */
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.%ld.probe", out, (long)getpid());
@@ -79,6 +78,30 @@ static int check_output(const char *out, int force)
     return GPMC_OK;
 }
 
+/* Refuse to clobber, and prove the directory is writable, before any compute. */
+static int check_output(const char *out, int force)
+{
+    struct stat sb;
+    if (!force && stat(out, &sb) == 0)
+        return gpmc_error(GPMC_EINVAL, out,
+                          "output exists (use --force to overwrite, or `gpmc resume %s`)", out);
+    return probe_writable(out);
+}
+
+/* Bytes free in the directory of `file`, or -1. */
+static double free_bytes(const char *file)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    struct statvfs vfs;
+    return statvfs(dir, &vfs) == 0 ? (double)vfs.f_bavail * (double)vfs.f_frsize : -1;
+}
+
 typedef struct {
     const char *out;
     const char *created;
@@ -86,6 +109,8 @@ typedef struct {
     gpmc_progress progress;
     int nranks;
     int strict;         /* --strict: a summary statistic that failed makes the exit 1 */
+    int write_first;    /* write the (empty) file before computing: run, not resume */
+    int failed_checkpoints; /* in a row; the run goes on and retries at the next one */
     int warned;         /* the summary warning was printed once */
     gpmc_h5_report report; /* of the last write */
 } run_ctx;
@@ -113,6 +138,15 @@ static int write_file(run_ctx *ctx, const gpmc_results *res)
     return st;
 }
 
+/* What a write would take: the file size against the free space (after a failure). */
+static void explain_space(const run_ctx *ctx, const gpmc_results *res)
+{
+    double need = gpmc_h5_estimate_bytes(res), avail = free_bytes(ctx->out);
+    if (avail >= 0)
+        fprintf(stderr, "gpmc: %s needs about %.2f MB; %.2f MB free there\n", ctx->out,
+                need / 1e6, avail / 1e6);
+}
+
 static int tick(void *vctx, const gpmc_results *res)
 {
     run_ctx *ctx = vctx;
@@ -120,7 +154,20 @@ static int tick(void *vctx, const gpmc_results *res)
     if (gpmc_now() - ctx->last_checkpoint < ctx->checkpoint_every)
         return GPMC_OK;
     ctx->last_checkpoint = gpmc_now();
-    return write_file(ctx, res);
+    /* A failed checkpoint (a full disk) leaves the previous one in place; computing goes
+     * on and the next checkpoint retries. Only the final write decides the exit. */
+    if (write_file(ctx, res)) {
+        if (ctx->failed_checkpoints++ == 0) {
+            fprintf(stderr, "gpmc: warning: checkpoint failed (the previous one is kept; "
+                            "computing goes on, the next checkpoint retries): %s\n",
+                    gpmc_error_message());
+            explain_space(ctx, res);
+        }
+    } else if (ctx->failed_checkpoints) {
+        fprintf(stderr, "gpmc: checkpoint written again after %d failed\n", ctx->failed_checkpoints);
+        ctx->failed_checkpoints = 0;
+    }
+    return GPMC_OK;
 }
 
 /* Run the plan's missing tasks on all ranks and write the result on rank 0. */
@@ -137,7 +184,18 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
         gpmc_progress_init(&ctx->progress, total - gpmc_results_todo(res), total);
         ctx->last_checkpoint = gpmc_now();
     }
-    gpmc_install_stop_handler();
+    /* The first file before the first trial: a run that cannot write stops now rather
+     * than after computing everything, and a stop at any moment leaves a file that
+     * `gpmc resume` finishes. */
+    int first = rank == 0 && ctx->write_first ? write_file(ctx, res) : GPMC_OK;
+    if (agree(first)) {
+        if (rank != 0)
+            return GPMC_EXIT_FAILURE;
+        gpmc_cli_fail(GPMC_EXIT_FAILURE);
+        explain_space(ctx, res);
+        fprintf(stderr, "gpmc: nothing was computed\n");
+        return GPMC_EXIT_FAILURE;
+    }
     gpmc_sched_hooks hooks = {tick, ctx};
     int stopped = 0;
     int st = gpmc_sched_run(plan, plan->spec->seed, res, &hooks, MPI_COMM_WORLD, &stopped);
@@ -149,8 +207,13 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
     int wst = write_file(ctx, res);
     if (st)
         return gpmc_cli_fail(GPMC_EXIT_FAILURE);
-    if (wst)
-        return gpmc_cli_fail(GPMC_EXIT_FAILURE);
+    if (wst) {
+        gpmc_cli_fail(GPMC_EXIT_FAILURE);
+        explain_space(ctx, res);
+        fprintf(stderr, "gpmc: error: %s: not written; the last good checkpoint is still there: "
+                        "free space, then `gpmc resume %s`\n", ctx->out, ctx->out);
+        return GPMC_EXIT_FAILURE;
+    }
     if (ctx->strict && ctx->report.summary_failures) {
         fprintf(stderr, "gpmc: error: %s: summary incomplete (--strict)\n", ctx->out);
         return GPMC_EXIT_FAILURE;
@@ -241,12 +304,16 @@ int gpmc_cmd_run(int argc, char **argv)
         st = gpmc_spec_load(&spec, spec_path, sets, nsets);
         have_spec = !st;
     }
+    gpmc_lock lock = {-1, ""};
     if (!st && gpmc_cli_rank() == 0)
         st = check_output(out, force);
+    if (!st && gpmc_cli_rank() == 0 && !dry_run)
+        st = gpmc_lock_acquire(&lock, out);
     for (size_t i = 0; i < nsets; i++)
         free(sets[i]);
     free(sets);
     if (agree(st)) {
+        gpmc_lock_release(&lock);
         if (have_spec)
             gpmc_spec_free(&spec);
         return st ? gpmc_cli_fail(GPMC_EXIT_USAGE) : GPMC_EXIT_USAGE;
@@ -271,9 +338,10 @@ int gpmc_cmd_run(int argc, char **argv)
     } else {
         iso_now(created, sizeof created);
         run_ctx ctx = {.out = out, .created = created, .checkpoint_every = every,
-                       .strict = strict};
+                       .strict = strict, .write_first = 1};
         code = execute(&ctx, &plan, have_res ? &res : NULL);
     }
+    gpmc_lock_release(&lock);
     if (have_res)
         gpmc_results_free(&res);
     gpmc_plan_free(&plan);
@@ -306,6 +374,19 @@ int gpmc_cmd_resume(int argc, char **argv)
         st = gpmc_error(GPMC_EINVAL, "resume", "no result file given (see gpmc resume --help)");
     if (agree(st))
         return gpmc_cli_fail(GPMC_EXIT_USAGE);
+    /* Lock before reading, so what we read is what nobody else is extending; probe the
+     * directory before computing, so the trials are not computed for nothing. */
+    gpmc_lock lock = {-1, ""};
+    if (gpmc_cli_rank() == 0) {
+        struct stat sb;
+        st = stat(path, &sb) != 0 ? gpmc_error(GPMC_EINVAL, path, "no such file") : GPMC_OK;
+        st = st ? st : probe_writable(path);
+        st = st ? st : gpmc_lock_acquire(&lock, path);
+    }
+    if (agree(st)) {
+        gpmc_lock_release(&lock);
+        return st ? gpmc_cli_fail(GPMC_EXIT_USAGE) : GPMC_EXIT_USAGE;
+    }
     gpmc_stored_run run;
     st = gpmc_stored_run_open(&run, path, gpmc_cli_rank() == 0);
     int code;
@@ -317,6 +398,7 @@ int gpmc_cmd_resume(int argc, char **argv)
         code = execute(&ctx, &run.plan, gpmc_cli_rank() == 0 ? &run.res : NULL);
     }
     gpmc_stored_run_close(&run);
+    gpmc_lock_release(&lock);
     return code;
 }
 
@@ -359,9 +441,12 @@ int gpmc_cmd_merge(int argc, char **argv)
         else
             parts[nparts++] = argv[i];
     }
+    gpmc_lock lock = {-1, ""};
     int st = (!out || !nparts) ? gpmc_error(GPMC_EINVAL, "merge", "usage: gpmc merge OUT PART...")
                                : check_output(out, force);
+    st = st ? st : gpmc_lock_acquire(&lock, out);
     if (st) {
+        gpmc_lock_release(&lock);
         free(parts);
         return gpmc_cli_fail(GPMC_EXIT_USAGE);
     }
@@ -409,6 +494,7 @@ int gpmc_cmd_merge(int argc, char **argv)
                     meta.complete ? "" : "; some are missing");
     }
     gpmc_stored_run_close(&base);
+    gpmc_lock_release(&lock);
     free(parts);
     return code;
 }

@@ -286,7 +286,7 @@ static const gpmc_param_def params[] = {
      "random pairs (x, y independent uniform directions) per trial: the deviation's "
      "distribution and the search's starting points"},
     {"search", GPMC_PARAM_INT, "2000", 0, 1e8, NULL, GPMC_PARAM_NOHASH,
-     "local-search evaluations per trial (a quarter on x = y) climbing from the best pairs"},
+     "local-search evaluations per trial (a quarter, at least 1, on x = y) climbing from the best pairs"},
     /* Only the summary reads eps and only the output reads store_matrices: neither may
      * change the sampled W, so neither is hashed into the stream key. */
     {"eps", GPMC_PARAM_REAL_LIST, "0.05,0.1,0.2,0.5", 0, 1e6, NULL, GPMC_PARAM_NOHASH,
@@ -920,7 +920,12 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
 
     /* 4. local search: the diagonal (a first batch of fresh random x to seed it beside
      * the theta = 0 pairs), then pairs, seeded by the best pairs and the best diagonal. */
-    size_t sdiag = ws->search / 4, spairs = ws->search - sdiag;
+    /* At least one x = y evaluation whenever there is a search budget, so eps_hat_diag is
+     * NaN only when angles = search = 0, as documented (search < 4 rounded to none). */
+    size_t sdiag = ws->search / 4, spairs;
+    if (sdiag == 0 && ws->search > 0)
+        sdiag = 1;
+    spairs = ws->search - sdiag;
     gpmc_stream_substream(s, 3);
     if (sdiag > 0) {
         /* Seed batch: up to half the diagonal budget (at most one batch, at least the

@@ -50,7 +50,12 @@ double gpmc_quantile_sorted(const double *sorted, size_t n, double q)
         return NAN;
     /* GSL indexes with q (n - 1) unchecked, so q outside [0, 1] would read out of bounds. */
     q = q < 0 ? 0 : q > 1 ? 1 : q;
-    return gsl_stats_quantile_from_sorted_data(sorted, 1, n, q);
+    double v = gsl_stats_quantile_from_sorted_data(sorted, 1, n, q);
+    /* GSL interpolates as (1 - d) x_i + d x_{i+1}, which can round outside [x_i, x_{i+1}]
+     * (q05 of three equal values came out 1 ulp above the max): clamp to the bracket. */
+    size_t i = (size_t)floor(q * (double)(n - 1));
+    double lo = sorted[i < n ? i : n - 1], hi = sorted[i + 1 < n ? i + 1 : n - 1];
+    return v < lo ? lo : v > hi ? hi : v;
 }
 
 void gpmc_sort(double *a, size_t n)

@@ -202,6 +202,11 @@ static void test_quantile_interpolates_linearly(void **state)
     const double c[4] = {-3, 0, 0.5, 8}, tc = 8 * EPS * 8;
     assert_close(gpmc_quantile_sorted(c, 4, 0.5), 0.25, tc);   /* position 1.5 */
     assert_close(gpmc_quantile_sorted(c, 4, 0.75), 2.375, tc); /* 0.5 + 0.25 * 7.5 */
+    /* Equal values give that value exactly: GSL's (1 - d) x + d x rounds to 37 + 1 ulp at
+     * q = 0.05 (found by the edge sweep: q05 above max). */
+    const double e[3] = {37, 37, 37};
+    for (double q = 0; q <= 1; q += 0.05)
+        assert_true(gpmc_quantile_sorted(e, 3, q) == 37);
     assert_close(gpmc_quantile_sorted(c, 1, 0.7), -3.0, 0);
     assert_true(isnan(gpmc_quantile_sorted(c, 0, 0.5)));
     /* q outside [0, 1] is clamped to the extremes rather than read out of bounds */

@@ -1,0 +1,67 @@
+#!/bin/sh
+# A full disk: the first write fails before any compute (exit 1); a failed checkpoint keeps
+# the previous one and the run goes on and retries; a failed final write exits 1 with the
+# last good checkpoint on disk, which `gpmc resume` finishes once there is space. On a
+# small tmpfs, which needs root: otherwise every check reports "skip -" (counted as
+# skipped in the summary line, never silently).
+. tests/mpi/lib.sh
+names="first write fails early|failed checkpoint: run goes on and retries|final write fails: exit 1, last checkpoint kept|resume after space is freed: complete and bitwise equal"
+disk=$tmp/disk
+mkdir -p "$disk"
+if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=2m tmpfs "$disk" 2>"$tmp/merr"; then
+    why="needs root to mount a tmpfs ($(cat "$tmp/merr" 2>/dev/null | head -1))"
+    echo "$names" | tr '|' '\n' | while read -r n; do echo "skip - $n: $why"; done
+    exit 0
+fi
+trap 'umount "$disk" 2>/dev/null; rm -rf "$tmp"' EXIT
+cat >"$tmp/s.ini" <<INI
+[run]
+experiment = wdc
+trials = 80
+seed = 3
+[grid]
+k = 5
+n = 200, 400
+[params]
+pairs = 2000
+search = 2000
+angles = 64
+INI
+fill() { dd if=/dev/zero of="$disk/fill" bs=4k >/dev/null 2>&1; }
+free_disk() { rm -f "$disk/fill"; }
+wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
+
+fill
+start=$(date +%s)
+"$GPMC" run "$tmp/s.ini" -o "$disk/a.h5" 2>"$tmp/err"; rc=$?
+el=$(( $(date +%s) - start ))
+[ $rc -eq 1 ] && grep -q "No space left" "$tmp/err" && grep -q "nothing was computed" "$tmp/err" \
+    && [ $el -le 2 ] && [ ! -e "$disk/a.h5" ] && [ ! -e "$disk/a.h5.tmp" ] \
+    && ok "first write fails early (exit 1 in ${el}s, nothing left behind)" \
+    || notok "first write fails early" "rc=$rc ${el}s $(cat "$tmp/err")"
+free_disk
+
+"$GPMC" run "$tmp/s.ini" -o "$disk/b.h5" --checkpoint 0.2 2>"$tmp/err" & pid=$!
+wait_for "$disk/b.h5"; fill; sleep 0.5; free_disk
+wait $pid; rc=$?
+[ $rc -eq 0 ] && grep -q "checkpoint failed" "$tmp/err" && grep -q "written again" "$tmp/err" \
+    && "$PYTHON" -c "import h5py, sys; f = h5py.File('$disk/b.h5'); sys.exit(int(f['trials/done'][:].sum() != 160))" \
+    && ok "failed checkpoint: run goes on and retries" \
+    || notok "failed checkpoint: run goes on and retries" "rc=$rc $(cat "$tmp/err")"
+rm -f "$disk/b.h5"
+
+"$GPMC" run "$tmp/s.ini" -o "$disk/c.h5" --checkpoint 0.3 2>"$tmp/err" & pid=$!
+wait_for "$disk/c.h5"; sleep 0.3; fill
+wait $pid; rc=$?
+"$GPMC" info "$disk/c.h5" >"$tmp/info" 2>&1; irc=$?
+[ $rc -eq 1 ] && grep -q "last good checkpoint" "$tmp/err" && [ $irc -eq 0 ] \
+    && grep -q "incomplete" "$tmp/info" && [ ! -e "$disk/c.h5.tmp" ] \
+    && ok "final write fails: exit 1, last checkpoint kept" \
+    || notok "final write fails: exit 1, last checkpoint kept" "rc=$rc info=$irc $(tail -3 "$tmp/err") $(head -1 "$tmp/info")"
+free_disk
+"$GPMC" resume "$disk/c.h5" 2>"$tmp/err"; rc=$?
+"$GPMC" run "$tmp/s.ini" -o "$tmp/ref.h5" 2>/dev/null
+[ $rc -eq 0 ] && same "$disk/c.h5" "$tmp/ref.h5" trials points \
+    && ok "resume after space is freed: complete and bitwise equal" \
+    || notok "resume after space is freed: complete and bitwise equal" "rc=$rc $(tail -2 "$tmp/err")"
+finish

@@ -1,0 +1,83 @@
+#!/bin/sh
+# One writer per results file (FILE.lock), resume refuses an unwritable place before any
+# compute, and a stop at any moment, even during start-up, exits 3 with a resumable file.
+. tests/mpi/lib.sh
+cat >"$tmp/s.ini" <<INI
+[run]
+experiment = wdc
+trials = 60
+seed = 3
+[grid]
+k = 5
+n = 200, 400
+[params]
+pairs = 2000
+search = 2000
+angles = 64
+INI
+wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
+# An interrupted file: a run stopped by SIGTERM after its first checkpoint.
+"$GPMC" run "$tmp/s.ini" -o "$tmp/a.h5" 2>/dev/null & pid=$!
+wait_for "$tmp/a.h5"; kill -TERM $pid; wait $pid; rc=$?
+[ $rc -eq 3 ] && ok "SIGTERM after the first checkpoint: exit 3" || notok "SIGTERM: exit 3" "rc=$rc"
+cp "$tmp/a.h5" "$tmp/a0.h5"
+
+"$GPMC" resume "$tmp/a.h5" 2>"$tmp/errA" & pidA=$!
+wait_for "$tmp/a.h5.lock"
+start=$(date +%s)
+"$GPMC" resume "$tmp/a.h5" 2>"$tmp/errB"; rc=$?
+el=$(( $(date +%s) - start ))
+[ $rc -eq 2 ] && grep -q "being written by process $pidA" "$tmp/errB" && [ $el -le 2 ] \
+    && ok "a second resume of one file is refused at once (exit 2, names pid $pidA)" \
+    || notok "second resume refused" "rc=$rc ${el}s $(cat "$tmp/errB")"
+"$GPMC" run "$tmp/s.ini" -o "$tmp/a.h5" --force 2>"$tmp/errC"; rc=$?
+[ $rc -eq 2 ] && grep -q "being written by process $pidA" "$tmp/errC" \
+    && ok "run --force onto a file being resumed is refused (exit 2)" \
+    || notok "run --force onto a resumed file" "rc=$rc $(cat "$tmp/errC")"
+"$GPMC" merge "$tmp/a.h5" "$tmp/a0.h5" --force 2>"$tmp/errD"; rc=$?
+[ $rc -eq 2 ] && grep -q "being written by process" "$tmp/errD" \
+    && ok "merge --force onto a file being resumed is refused (exit 2)" \
+    || notok "merge --force onto a resumed file" "rc=$rc $(cat "$tmp/errD")"
+wait $pidA; rc=$?
+"$GPMC" run "$tmp/s.ini" -o "$tmp/ref.h5" 2>/dev/null
+[ $rc -eq 0 ] && [ ! -e "$tmp/a.h5.lock" ] && same "$tmp/a.h5" "$tmp/ref.h5" trials points \
+    && ok "the first resume finishes, bitwise equal, and removes its lock" \
+    || notok "first resume" "rc=$rc $(tail -2 "$tmp/errA")"
+
+# A lock left by a killed process is no lock: flock dies with its holder.
+"$GPMC" resume "$tmp/a0.h5" 2>/dev/null & pid=$!
+wait_for "$tmp/a0.h5.lock"; kill -KILL $pid; wait $pid 2>/dev/null
+[ -e "$tmp/a0.h5.lock" ] && "$GPMC" resume "$tmp/a0.h5" 2>"$tmp/err" \
+    && ok "a stale lock file of a killed process does not block resume" \
+    || notok "stale lock" "$(cat "$tmp/err")"
+
+# resume into a place it cannot write: refused before computing (exit 2).
+ro=$tmp/ro
+mkdir -p "$ro"
+cp "$tmp/a0.h5" "$ro/b.h5"
+"$GPMC" info "$ro/b.h5" >/dev/null 2>&1
+if [ "$(id -u)" = 0 ]; then
+    mount -t tmpfs tmpfs "$ro" && cp "$tmp/a0.h5" "$ro/b.h5" && mount -o remount,ro "$ro"
+else
+    chmod 555 "$ro"
+fi
+start=$(date +%s)
+"$GPMC" resume "$ro/b.h5" 2>"$tmp/err"; rc=$?
+el=$(( $(date +%s) - start ))
+[ $rc -eq 2 ] && grep -q "cannot write here" "$tmp/err" && [ $el -le 2 ] \
+    && ok "resume into an unwritable place: exit 2 before computing" \
+    || notok "resume unwritable" "rc=$rc ${el}s $(cat "$tmp/err")"
+if [ "$(id -u)" = 0 ]; then umount "$ro"; else chmod 755 "$ro"; fi
+
+# SIGTERM during start-up (before MPI is up, before the first trial): exit 3, and the file
+# it leaves is finished by resume.
+for delay in 0.05 0.15 0.3; do
+    rm -f "$tmp/e.h5"
+    "$GPMC" run "$tmp/s.ini" --trials 4 -o "$tmp/e.h5" 2>"$tmp/err" & pid=$!
+    sleep $delay; kill -TERM $pid; wait $pid; rc=$?
+    if [ $rc -eq 0 ]; then ok "SIGTERM after ${delay}s: finished first (exit 0)"; continue; fi
+    [ $rc -eq 3 ] && "$GPMC" resume "$tmp/e.h5" 2>>"$tmp/err" \
+        && ok "SIGTERM after ${delay}s of start-up: exit 3, then resume finishes" \
+        || notok "SIGTERM after ${delay}s" "rc=$rc $(cat "$tmp/err")"
+done
+finish
