@@ -12,7 +12,8 @@ enum {
 };
 
 /* Status codes returned by library functions. */
-enum { GPMC_OK = 0, GPMC_EINVAL = 1, GPMC_EIO = 2, GPMC_ENOMEM = 3, GPMC_ENUM = 4 };
+enum { GPMC_OK = 0, GPMC_EINVAL = 1, GPMC_EIO = 2, GPMC_ENOMEM = 3, GPMC_ENUM = 4,
+       GPMC_ESTOPPED = 5 /* a trial ended early on a stop request: discarded, not a failure */ };
 
 /* Record an error (printf-style) and return `status`, so callers can write
  * `return gpmc_error(GPMC_EINVAL, "spec.ini:3: key 'n'", "must be >= 1");`. */

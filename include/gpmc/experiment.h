@@ -5,6 +5,8 @@
 #ifndef GPMC_EXPERIMENT_H
 #define GPMC_EXPERIMENT_H
 
+#include "gpmc/error.h"
+
 #include <gsl/gsl_rng.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,9 +114,20 @@ double gpmc_point_real(const gpmc_point *pt, const char *name);
 typedef struct {
     gsl_rng *r;
     uint64_t seed, point_key, trial;
+    /* Long trials poll this between batches (search rounds, solver iterations): non-zero
+     * means a stop was requested, and the trial returns GPMC_ESTOPPED at once; the driver
+     * discards it and checkpoints. Numerics stays free of MPI and signals: the driver
+     * passes the function. NULL: never stop. */
+    int (*stop_requested)(void);
 } gpmc_stream;
 
 void gpmc_stream_substream(gpmc_stream *s, uint32_t sub);
+
+/* GPMC_ESTOPPED if the trial should end now (a stop was requested), else GPMC_OK. */
+static inline int gpmc_stream_poll(const gpmc_stream *s)
+{
+    return s && s->stop_requested && s->stop_requested() ? GPMC_ESTOPPED : GPMC_OK;
+}
 
 typedef struct gpmc_experiment {
     const char *name;

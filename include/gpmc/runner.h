@@ -11,11 +11,13 @@ typedef struct {
     size_t point;      /* point of the current workspace, or (size_t)-1 */
     void *ws;
     gsl_rng *r;
+    int (*stop_requested)(void); /* passed to trials (gpmc_stream); NULL: never */
 } gpmc_runner;
 
 int gpmc_runner_init(gpmc_runner *run, const gpmc_plan *plan, uint64_t seed);
 void gpmc_runner_free(gpmc_runner *run);
-/* Fill out (layouts[p].total doubles) with trial t of point p; *seconds = its wall-clock. */
+/* Fill out (layouts[p].total doubles) with trial t of point p; *seconds = its wall-clock.
+ * GPMC_ESTOPPED: the trial ended early on a stop request (out is not a result). */
 int gpmc_runner_trial(gpmc_runner *run, size_t p, size_t t, double *out, double *seconds);
 
 double gpmc_now(void); /* monotonic seconds */

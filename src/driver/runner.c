@@ -20,6 +20,7 @@ int gpmc_runner_init(gpmc_runner *run, const gpmc_plan *plan, uint64_t seed)
     run->point = (size_t)-1;
     run->ws = NULL;
     run->r = gpmc_rng_alloc();
+    run->stop_requested = NULL;
     return run->r ? GPMC_OK : gpmc_error(GPMC_ENOMEM, "runner", "cannot allocate the RNG");
 }
 
@@ -53,12 +54,14 @@ int gpmc_runner_trial(gpmc_runner *run, size_t p, size_t t, double *out, double 
     const gpmc_layout *lay = &run->plan->layouts[p];
     for (size_t i = 0; i < lay->total; i++)
         out[i] = NAN;
-    gpmc_stream s = {run->r, run->seed, pt.key, t};
+    gpmc_stream s = {run->r, run->seed, pt.key, t, run->stop_requested};
     gpmc_rng_seek(run->r, run->seed, pt.key, t, 0);
     gpmc_record rec = {lay, out};
     double t0 = gpmc_now();
     int st = exp->trial(&pt, &s, run->ws, &rec);
     *seconds = gpmc_now() - t0;
+    if (st == GPMC_ESTOPPED)
+        return gpmc_error(st, exp->name, "point %zu trial %zu: stopped", p, t);
     if (st) {
         char where[96];
         snprintf(where, sizeof where, "%s: point %zu trial %zu", exp->name, p, t);

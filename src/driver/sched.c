@@ -33,6 +33,8 @@ void gpmc_install_stop_handler(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
+static int stop_flag(void) { return gpmc_stop_requested != 0; }
+
 static void nap(void)
 {
     struct timespec ts = {0, 1000000}; /* 1 ms: idle rank 0 must not steal a worker's core */
@@ -52,6 +54,7 @@ static int worker(const gpmc_plan *plan, uint64_t seed, MPI_Comm comm)
     for (int i = 0; i < NBUF; i++)
         req[i] = MPI_REQUEST_NULL;
     int st = gpmc_runner_init(&run, plan, seed), next = 0;
+    run.stop_requested = stop_flag;
     if (!bufs && !st)
         st = gpmc_error(GPMC_ENOMEM, "worker", "out of memory");
     for (;;) {
@@ -66,6 +69,7 @@ static int worker(const gpmc_plan *plan, uint64_t seed, MPI_Comm comm)
         if (bufs)
             MPI_Wait(&req[next], MPI_STATUS_IGNORE); /* the buffer's previous send */
         int tst = st ? st : gpmc_runner_trial(&run, p, t, out + HDR, &secs);
+        /* Not stored and not an error: the task stays undone and resume runs it. */
         size_t len = tst ? HDR : HDR + plan->layouts[p].total;
         double hdr[HDR] = {(double)p, (double)t, secs, (double)tst, (double)gpmc_stop_requested};
         memcpy(out, hdr, sizeof hdr);
@@ -134,7 +138,10 @@ static void receive_result(master *m, const MPI_Status *probe)
         char msg[2048];
         MPI_Recv(msg, (int)sizeof msg, MPI_CHAR, w, TAG_ERRMSG, m->comm, &ms);
         msg[sizeof msg - 1] = '\0';
-        fail(m, gpmc_error(st, NULL, "rank %d: %s", w, msg));
+        if (st == GPMC_ESTOPPED)
+            m->stopping = 1; /* the trial was cut short: left undone for resume */
+        else
+            fail(m, gpmc_error(st, NULL, "rank %d: %s", w, msg));
     } else {
         gpmc_results_put(m->res, p, t, m->buf + HDR, m->buf[2], w);
     }
@@ -170,6 +177,7 @@ static int rank0(const gpmc_plan *plan, uint64_t seed, gpmc_results *res,
     m.buf = malloc((HDR + plan->max_record + 1) * sizeof *m.buf);
     gpmc_runner run;
     int st = gpmc_runner_init(&run, plan, seed);
+    run.stop_requested = stop_flag;
     if (!m.tasks || !m.outstanding || !m.buf)
         st = st ? st : gpmc_error(GPMC_ENOMEM, "scheduler", "out of memory");
     if (st)
@@ -202,7 +210,9 @@ static int rank0(const gpmc_plan *plan, uint64_t seed, gpmc_results *res,
             m.next++;
             double secs;
             int tst = gpmc_runner_trial(&run, p, t, m.buf + HDR, &secs);
-            if (tst)
+            if (tst == GPMC_ESTOPPED)
+                m.stopping = 1;
+            else if (tst)
                 fail(&m, tst);
             else
                 gpmc_results_put(res, p, t, m.buf + HDR, secs, 0);

@@ -385,6 +385,7 @@ typedef struct {
     double best, best_diag;
     double *bx, *by, *bd; /* k each */
     size_t evaluated;
+    const gpmc_stream *stream; /* of the trial being run: polled for a stop between batches */
 } wdc_ws;
 
 static int pool_alloc(pool *p, size_t cap, size_t k)
@@ -583,7 +584,10 @@ static void note_pair(wdc_ws *ws, const double *x, const double *y, double v, in
 static int evaluate(wdc_ws *ws, size_t nb, int diag, pool *offer)
 {
     size_t k = ws->k;
-    int st = gpmc_wdc_eval_pairs(ws->ev, ws->x, diag ? ws->x : ws->y, nb, ws->dev);
+    int st = gpmc_stream_poll(ws->stream); /* every batch: a stop costs at most one */
+    if (st != GPMC_OK)
+        return st;
+    st = gpmc_wdc_eval_pairs(ws->ev, ws->x, diag ? ws->x : ws->y, nb, ws->dev);
     if (st != GPMC_OK)
         return st;
     ws->evaluated += nb;
@@ -905,6 +909,7 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
         ws->wn2[i] = gpmc_dot(ws->w + i * k, ws->w + i * k, k);
 
     /* Everything below starts afresh: no state from an earlier trial is read. */
+    ws->stream = s;
     ws->best = ws->best_diag = -1;
     ws->evaluated = 0;
     ws->pairs_pool.len = ws->diag_pool.len = 0;
