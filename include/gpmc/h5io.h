@@ -38,6 +38,7 @@ typedef struct {
     uint64_t seed;
     long trials;
     char *experiment, *gpmc_version;
+    char *blas_kernel; /* /code openblas_corename, NULL if the file does not say */
 } gpmc_h5_origin;
 
 int gpmc_h5_read_origin(const char *path, gpmc_h5_origin *origin);

@@ -1,6 +1,7 @@
 /* One small writer in the manner of SWIFT's common_io.c: typed helpers for attributes and
  * datasets, every HDF5 return checked with the object's name in the message. */
 #include "gpmc/h5io.h"
+#include "gpmc/blas_kernel.h"
 #include "gpmc/error.h"
 #include "gpmc/summary.h"
 #include "gpmc/stats.h"
@@ -300,6 +301,9 @@ static int write_code(hid_t file, int nranks)
     st = st ? st : attr_str(g, "gsl_version", GSL_VERSION);
     st = st ? st : attr_str(g, "fftw_version", fftw_version);
     st = st ? st : attr_str(g, "openblas_config", openblas_get_config());
+    /* Kernels round differently: results are bitwise reproducible for one kernel. */
+    st = st ? st : attr_str(g, "openblas_corename", gpmc_blas_corename());
+    st = st ? st : attr_str(g, "openblas_kernel_origin", gpmc_blas_kernel_origin());
     st = st ? st : attr_i64(g, "mpi_ranks", nranks);
     H5Gclose(g);
     return st;
@@ -772,6 +776,7 @@ void gpmc_h5_origin_free(gpmc_h5_origin *o)
     free(o->command_line);
     free(o->experiment);
     free(o->gpmc_version);
+    free(o->blas_kernel);
     for (size_t i = 0; i < o->noverrides; i++)
         free(o->overrides[i]);
     free(o->overrides);
@@ -819,6 +824,15 @@ int gpmc_h5_read_origin(const char *file_path, gpmc_h5_origin *o)
     if (!st && (read_attr_num(file, "seed", H5T_NATIVE_ULLONG, &seed) ||
                 read_attr_num(file, "trials", H5T_NATIVE_LLONG, &trials)))
         st = GPMC_EINVAL;
+    /* Optional (files before it lack it): the BLAS kernel that computed the trials. */
+    if (!st && H5Lexists(file, "code", H5P_DEFAULT) > 0) {
+        hid_t code = H5Gopen2(file, "code", H5P_DEFAULT);
+        if (code >= 0 && H5Aexists(code, "openblas_corename") > 0)
+            o->blas_kernel = read_attr_str(code, "openblas_corename");
+        if (code >= 0)
+            H5Gclose(code);
+        gpmc_error_clear();
+    }
     if (!st && gpmc_plan_parse_shard(shard, &o->shard_i, &o->shard_n))
         st = gpmc_error(GPMC_EINVAL, file_path, "attribute 'shard': %s", gpmc_error_message());
     o->seed = seed;

@@ -1,5 +1,6 @@
 /* gpmc run / resume / merge: everything that executes or combines trials. */
 #include "gpmc/cli.h"
+#include "gpmc/blas_kernel.h"
 #include "gpmc/error.h"
 #include "gpmc/lock.h"
 #include "gpmc/progress.h"
@@ -349,6 +350,15 @@ int gpmc_cmd_run(int argc, char **argv)
     return code;
 }
 
+/* Kernels change the last bits of results: say so when trials of two kernels meet. */
+static void warn_kernel(const char *file, const char *theirs, const char *ours, const char *what)
+{
+    if (theirs && ours && strcmp(theirs, ours))
+        fprintf(stderr, "gpmc: warning: %s was computed with the OpenBLAS %s kernel, %s %s: "
+                        "trials agree to rounding, not bitwise (set OPENBLAS_CORETYPE=%s to match)\n",
+                file, theirs, what, ours, theirs);
+}
+
 int gpmc_cmd_resume(int argc, char **argv)
 {
     const char *path = NULL;
@@ -393,6 +403,8 @@ int gpmc_cmd_resume(int argc, char **argv)
     if (agree(st)) {
         code = st ? gpmc_cli_fail(GPMC_EXIT_USAGE) : GPMC_EXIT_USAGE;
     } else {
+        if (gpmc_cli_rank() == 0)
+            warn_kernel(path, run.origin.blas_kernel, gpmc_blas_corename(), "this resume uses");
         run_ctx ctx = {.out = path, .created = run.origin.created, .checkpoint_every = every,
                        .strict = strict};
         code = execute(&ctx, &run.plan, gpmc_cli_rank() == 0 ? &run.res : NULL);
@@ -459,6 +471,9 @@ int gpmc_cmd_merge(int argc, char **argv)
         gpmc_stored_run part;
         st = gpmc_stored_run_open(&part, parts[i], 1);
         st = st ? st : same_origin(&base.origin, &part.origin, parts[i]);
+        if (!st)
+            warn_kernel(parts[i], part.origin.blas_kernel, base.origin.blas_kernel,
+                        "the first part used");
         for (size_t p = 0; p < base.plan.P && !st; p++)
             for (size_t t = 0; t < base.plan.T; t++) {
                 if (!part.res.done[p * base.plan.T + t])

@@ -111,4 +111,15 @@ for mode in auto optout; do
             || notok "$mode: no BLAS warning" "$(cat "$tmp/err1" "$tmp/err2")"
     fi
 done
+# The kernel is recorded in /code, and merge warns when parts come from different kernels
+# (rounding differs; trials are bitwise equal only within one kernel).
+OPENBLAS_CORETYPE=Prescott "$GPMC" run "$tmp/s.ini" --shard 0/2 -o "$tmp/k0.h5" 2>/dev/null
+OPENBLAS_CORETYPE=Nehalem "$GPMC" run "$tmp/s.ini" --shard 1/2 -o "$tmp/k1.h5" 2>/dev/null
+"$PYTHON" -c "import h5py, sys
+a = h5py.File('$tmp/k0.h5')['code'].attrs
+sys.exit(0 if a['openblas_corename'] == 'Prescott' and a['openblas_kernel_origin'] == 'user' else 1)" \
+    && ok "the BLAS kernel and its origin are recorded in /code" || notok "kernel in /code" "missing"
+"$GPMC" merge "$tmp/km.h5" "$tmp/k0.h5" "$tmp/k1.h5" 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] && grep -q "warning: .*k1.h5 was computed with the OpenBLAS Nehalem kernel" "$tmp/err" \
+    && ok "merge of parts from two kernels warns (and merges)" || notok "merge kernel warning" "rc=$rc $(cat "$tmp/err")"
 finish
