@@ -306,6 +306,11 @@ int gpmc_cmd_run(int argc, char **argv)
         have_spec = !st;
     }
     gpmc_lock lock = {-1, ""};
+    /* The default output's directory, results/, is made here (a fresh directory, an
+     * installed gpmc); a directory given with -o must exist. */
+    if (!st && gpmc_cli_rank() == 0 && out == default_out && mkdir("results", 0755) != 0 &&
+        errno != EEXIST)
+        st = gpmc_error(GPMC_EINVAL, "results/", "cannot create it: %s", strerror(errno));
     if (!st && gpmc_cli_rank() == 0)
         st = check_output(out, force);
     if (!st && gpmc_cli_rank() == 0 && !dry_run)
