@@ -29,6 +29,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
 KINDS = ("auto", "scaling", "success", "phase", "xy")
 EXTENSIONS = (".png", ".pdf", ".svg")
@@ -79,6 +80,45 @@ def fit_loglog(x, y):
     return float(slope), float(intercept)
 
 
+# -- log axes ----------------------------------------------------------------------------
+class LogLabels(ticker.Formatter):
+    """Plain labels for a base-10 log axis (0.2, 1, 30, 1e+05): every decade, and, when
+    fewer than two decades are in view, the minor ticks 2, 3 and 5 of each decade (every
+    minor tick when the view spans less than half a decade). Decided at draw time from
+    the view, so zooming and later limits keep it right. (Matplotlib's default labels only
+    the decades once the view spans more than one decade: 0.15 .. 2.5 shows just 10^0.)"""
+
+    def __call__(self, x, pos=None):
+        if not (np.isfinite(x) and x > 0):
+            return ""
+        e = int(np.floor(np.log10(x) + 1e-9))
+        mantissa = x / 10.0 ** e
+        text = f"{x:.6g}"
+        if abs(mantissa - 1) < 1e-6:
+            return text                              # a decade: always
+        lo, hi = sorted(self.axis.get_view_interval())
+        if not (lo > 0 and hi > lo):
+            return ""
+        decades = np.floor(np.log10(hi) + 1e-9) - np.ceil(np.log10(lo) - 1e-9) + 1
+        if decades >= 2:
+            return ""
+        if np.log10(hi / lo) < 0.5:
+            return text                              # less than half a decade: every tick
+        return text if any(abs(mantissa - m) < 1e-6 for m in (2, 3, 5)) else ""
+
+
+def label_log_axes(ax):
+    """Tick every decade and the minor ticks of each log axis of ax, labelled by
+    LogLabels; linear axes are left alone."""
+    for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+        if scale != "log":
+            continue
+        axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0,), numticks=100))
+        axis.set_minor_locator(ticker.LogLocator(base=10, subs=np.arange(2, 10), numticks=100))
+        axis.set_major_formatter(LogLabels())
+        axis.set_minor_formatter(LogLabels())
+
+
 # -- figures -----------------------------------------------------------------------------
 def plot_scaling(ax, run, x="n", field=None, stat="q50", group=None):
     """Log-log stat(field) vs x, one line per group, fitted slope in the legend.
@@ -97,6 +137,7 @@ def plot_scaling(ax, run, x="n", field=None, stat="q50", group=None):
     ax.set(xlabel=x, ylabel=f"{stat} of {field}",
            title=f"{run.experiment}: {stat} {field} vs {x} (least-squares log-log fit)")
     ax.grid(True, which="both", alpha=0.3)
+    label_log_axes(ax)
     ax.legend()
     return slopes
 
@@ -124,6 +165,7 @@ def plot_success(ax, run, x=None, field=None, threshold=None, group=None, logx=F
     ax.set(xlabel=x, ylabel=_success_label(run, field, threshold), ylim=(-0.02, 1.02),
            xscale="log" if logx else "linear", title=title)
     ax.grid(True, alpha=0.3)
+    label_log_axes(ax)
     if drawn:
         ax.legend()
     return skipped
@@ -161,6 +203,7 @@ def plot_xy(ax, run, x, y=None, stat="q50", group=None, band=("q05", "q95"),
            xscale="log" if logx else "linear", yscale="log" if logy else "linear",
            title=f"{run.experiment}: {y} vs {x}")
     ax.grid(True, which="both", alpha=0.3)
+    label_log_axes(ax)
     if any(label for label, _ in lines):
         ax.legend()
 

@@ -107,3 +107,71 @@ def test_cli_recovery(recovery_path, tmp_path):
 def test_cli_rejects_unknown_extension(wdc_path, tmp_path):
     r = run_cli(wdc_path, "-o", tmp_path / "x.gif")
     assert r.returncode != 0 and "use one of .png, .pdf, .svg" in r.stderr
+
+
+# -- log axes: every decade labelled, and minor ticks where a decade is not spanned -------
+def visible_labels(axis):
+    """The non-empty tick labels matplotlib draws on an axis, in order, after a draw."""
+    axis.figure.canvas.draw()
+    lo, hi = sorted(axis.get_view_interval())
+    out = []
+    for ticks in (axis.get_major_ticks(), axis.get_minor_ticks()):
+        for t in ticks:
+            x = t.get_loc()
+            if x is not None and lo <= x <= hi and t.label1.get_visible() and t.label1.get_text():
+                out.append((x, t.label1.get_text()))
+    return [text for _, text in sorted(out)]
+
+
+def write_narrow(path):
+    """One k; median eps_hat 2.5 .. 0.15 (the demo's y range, within about one decade)."""
+    axes = [("k", [2]), ("n_over_k", [1.0, 4.0, 16.0, 64.0, 280.0])]
+    n = np.array([2, 8, 32, 128, 560], float)
+    eps = 2.5 * (n / 2) ** -0.5
+    trials = {"eps_hat": eps[:, None] * (1 + 0.1 * np.linspace(-1, 1, 6))}
+    return fixtures.write_run(path, "wdc", axes, trials,
+                              derived={"n": lambda r: int(round(r["n_over_k"] * r["k"]))},
+                              thresholds={"eps_hat": [0.5]})
+
+
+def test_log_y_axis_within_a_decade_has_several_labels(tmp_path):
+    run = gpmc_h5.load(write_narrow(tmp_path / "narrow.h5"))
+    fig, ax = plt.subplots(figsize=(7, 5))
+    plot.plot_scaling(ax, run, "n", "eps_hat", "q50")
+    lo, hi = ax.get_ylim()
+    assert lo < 0.15 and 2.5 < hi < 10
+    y = visible_labels(ax.yaxis)
+    assert len(y) >= 3, y                      # not just "10^0"
+    assert "1" in y and "0.2" in y and "2" in y, y
+    x = visible_labels(ax.xaxis)               # 2 .. 560: the decades 10 and 100 ...
+    assert "10" in x and "100" in x, x
+    plt.close(fig)
+    # xy with --logy, and the figure the CLI writes (draw) label the same way
+    fig = plot.draw(run, "xy", x="n", y="eps_hat", logx=True, logy=True)
+    assert len(visible_labels(fig.axes[0].yaxis)) >= 3
+    plt.close(fig)
+
+
+def test_log_axis_labels_every_decade(wdc_path):
+    """Many decades: one label per decade, no minor labels; x = 10 .. 640 here."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.loglog([1e-4, 1e4], [1, 10])
+    plot.label_log_axes(ax)
+    x = visible_labels(ax.xaxis)
+    assert x == ["0.0001", "0.001", "0.01", "0.1", "1", "10", "100", "1000", "10000"], x
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    plot.plot_success(ax, gpmc_h5.load(wdc_path), "n_over_k", "eps_hat", 0.1, logx=True)
+    x = visible_labels(ax.xaxis)               # 2 .. 32: the decade 10 and minor ticks
+    assert "10" in x and len(x) >= 3, x
+    plt.close(fig)
+
+
+def test_log_axis_within_less_than_a_decade():
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.semilogy([0, 1], [0.21, 0.78])
+    plot.label_log_axes(ax)
+    y = visible_labels(ax.yaxis)
+    assert len(y) >= 3 and "0.3" in y and "0.5" in y, y
+    assert visible_labels(ax.xaxis)            # a linear axis keeps its own labels
+    plt.close(fig)
