@@ -10,7 +10,18 @@
 #
 # Environment: BUILD (build tree, default build), PYTHON (default python3; if it cannot
 # import torch, /usr/bin/python3 is tried: Debian's python3-torch lives there).
+#
+# A peer that cannot run (PyTorch not importable, or the peer fails) is reported by one
+# line `peer: SKIPPED (why)` at the end, and the exit status stays 0: the C measurements
+# above it still stand. `run_bench.sh --peer-only` runs only the peer part (no C ratios).
 set -eu
+
+peer_only=0
+case "${1:-}" in
+    --peer-only) peer_only=1 ;;
+    "") ;;
+    *) echo "usage: run_bench.sh [--peer-only]" >&2; exit 2 ;;
+esac
 
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-python3}
@@ -19,56 +30,79 @@ OMP_NUM_THREADS=1
 export OPENBLAS_NUM_THREADS OMP_NUM_THREADS
 here=$(dirname "$0")
 
-if [ ! -x "$BUILD/bench/bench_wdc" ]; then
-    echo "run_bench: $BUILD/bench/bench_wdc not built (make $BUILD/bench/bench_wdc)" >&2
-    exit 1
+c_out=
+kern=
+if [ "$peer_only" = 0 ]; then
+    if [ ! -x "$BUILD/bench/bench_wdc" ]; then
+        echo "run_bench: $BUILD/bench/bench_wdc not built (make $BUILD/bench/bench_wdc)" >&2
+        exit 1
+    fi
+
+    echo "== C: $BUILD/bench/bench_wdc, generic BLAS kernel (OPENBLAS_CORETYPE=Prescott, one thread)"
+    g_out=$(OPENBLAS_CORETYPE=Prescott "$BUILD/bench/bench_wdc")
+    echo "$g_out"
+    echo "== C: $BUILD/bench/bench_wdc, BLAS kernel as gpmc chooses it (one thread)"
+    c_out=$(env -u OPENBLAS_CORETYPE -u GPMC_BLAS_REEXEC -u GPMC_BLAS_REEXEC_DONE "$BUILD/bench/bench_wdc")
+    echo "$c_out"
+    kern=$(echo "$c_out" | sed -n 's/^blas kernel: //p')
+
+    echo "== ratio auto/generic (BLAS kernel $kern vs Prescott)"
+    printf '%s\n%s\n' "$g_out" "$c_out" | awk -v kern="$kern" '
+        function val(key,   i, kv) {
+            for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
+            return ""
+        }
+        $1 == "blas" { run++ }
+        $1 == "dgemm" { d[run] = val("gflops"); dn = val("n") }
+        $1 == "wdc_eval" { s = "wdc_eval n=" val("n") " k=" val("k"); e[s, run] = val("pairs_per_s")
+                           if (run == 1) order[++ne] = s }
+        $1 == "wdc_trial" { s = "wdc_trial n=" val("n") " k=" val("k"); e[s, run] = val("pairs_per_s")
+                            if (run == 1) order[++ne] = s }
+        END {
+            if (d[1] > 0)
+                printf "dgemm n=%s: Prescott %.2f GFLOP/s, %s %.2f GFLOP/s, ratio = %.2f\n",
+                       dn, d[1], kern, d[2], d[2] / d[1]
+            for (i = 1; i <= ne; i++) if (e[order[i], 1] > 0)
+                printf "%s: Prescott %.0f pairs/s, %s %.0f pairs/s, ratio = %.2f\n", order[i],
+                       e[order[i], 1], kern, e[order[i], 2], e[order[i], 2] / e[order[i], 1]
+        }'
 fi
 
-echo "== C: $BUILD/bench/bench_wdc, generic BLAS kernel (OPENBLAS_CORETYPE=Prescott, one thread)"
-g_out=$(OPENBLAS_CORETYPE=Prescott "$BUILD/bench/bench_wdc")
-echo "$g_out"
-echo "== C: $BUILD/bench/bench_wdc, BLAS kernel as gpmc chooses it (one thread)"
-c_out=$(env -u OPENBLAS_CORETYPE -u GPMC_BLAS_REEXEC -u GPMC_BLAS_REEXEC_DONE "$BUILD/bench/bench_wdc")
-echo "$c_out"
-kern=$(echo "$c_out" | sed -n 's/^blas kernel: //p')
-
-echo "== ratio auto/generic (BLAS kernel $kern vs Prescott)"
-printf '%s\n%s\n' "$g_out" "$c_out" | awk -v kern="$kern" '
-    function val(key,   i, kv) {
-        for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
-        return ""
-    }
-    $1 == "blas" { run++ }
-    $1 == "dgemm" { d[run] = val("gflops"); dn = val("n") }
-    $1 == "wdc_eval" { s = "wdc_eval n=" val("n") " k=" val("k"); e[s, run] = val("pairs_per_s")
-                       if (run == 1) order[++ne] = s }
-    $1 == "wdc_trial" { s = "wdc_trial n=" val("n") " k=" val("k"); e[s, run] = val("pairs_per_s")
-                        if (run == 1) order[++ne] = s }
-    END {
-        if (d[1] > 0)
-            printf "dgemm n=%s: Prescott %.2f GFLOP/s, %s %.2f GFLOP/s, ratio = %.2f\n",
-                   dn, d[1], kern, d[2], d[2] / d[1]
-        for (i = 1; i <= ne; i++) if (e[order[i], 1] > 0)
-            printf "%s: Prescott %.0f pairs/s, %s %.0f pairs/s, ratio = %.2f\n", order[i],
-                   e[order[i], 1], kern, e[order[i], 2], e[order[i], 2] / e[order[i], 1]
-    }'
+# peer: SKIPPED (why): the one line a reader of the bench output must not miss.
+skip_peer() {
+    echo
+    echo "peer: SKIPPED ($1)"
+    exit 0
+}
 
 py=""
+why=""
 for p in "$PYTHON" /usr/bin/python3; do
-    if "$p" -c 'import torch' >/dev/null 2>&1; then
+    if err=$("$p" -c 'import torch' 2>&1 >/dev/null); then
         py=$p
         break
     fi
+    # the last line of the failed import, e.g. "ModuleNotFoundError: No module named 'torch'"
+    last=$(printf '%s\n' "$err" | sed '/^[[:space:]]*$/d' | tail -n 1)
+    why="${why:+$why; }$p: ${last:-cannot run}"
 done
 if [ -z "$py" ]; then
-    echo "== peer: PyTorch is not importable by $PYTHON: 'make bench-deps' installs python3-torch"
-    exit 0
+    skip_peer "PyTorch is not importable: $why; 'make bench-deps' installs python3-torch"
 fi
 
 echo "== peer: PyTorch ($py tests/bench/peer_wdc.py, one thread)"
+errf=$(mktemp)
+trap 'rm -f "$errf"' EXIT
 # The peer gets the same kernel, in case its BLAS is OpenBLAS too.
-peer_out=$(OPENBLAS_CORETYPE=$kern "$py" "$here/peer_wdc.py")
+if ! peer_out=$(${kern:+env OPENBLAS_CORETYPE=$kern} "$py" "$here/peer_wdc.py" 2>"$errf"); then
+    [ -n "$peer_out" ] && echo "$peer_out"
+    cat "$errf" >&2
+    last=$(sed '/^[[:space:]]*$/d' "$errf" | tail -n 1)
+    skip_peer "$py $here/peer_wdc.py failed: ${last:-no message}"
+fi
+cat "$errf" >&2
 echo "$peer_out"
+[ -n "$c_out" ] || exit 0
 
 echo "== ratio C/peer (pairs/s, same n, k, batch)"
 printf '%s\n%s\n' "$c_out" "$peer_out" | awk '
