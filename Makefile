@@ -147,11 +147,28 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@BUILD=$(BUILD) PYTHON=$(PYTHON) sh tests/bench/run_bench.sh
 
+# PREFIX/bin: gpmc, and the analysis as the commands gpmc-table and gpmc-plot, which run
+# PREFIX/share/gpmc/analysis/{table,plot}.py (found from their own path) under the Python
+# that imports h5py, resolved now ($(PYTHON)).
+ANALYSIS_CMDS := table plot
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/gpmc/specs $(DESTDIR)$(PREFIX)/share/gpmc/analysis
 	install -m 755 $(BUILD)/gpmc $(DESTDIR)$(PREFIX)/bin/gpmc
 	install -m 644 jobs/specs/*.ini $(DESTDIR)$(PREFIX)/share/gpmc/specs/
-	install -m 644 analysis/*.py $(DESTDIR)$(PREFIX)/share/gpmc/analysis/ 2>/dev/null || true
+	install -m 644 analysis/*.py $(DESTDIR)$(PREFIX)/share/gpmc/analysis/
+	@py=$$(command -v $(PYTHON)) || { echo "install: no Python '$(PYTHON)' (PYTHON=...)" >&2; exit 1; }; \
+	"$$py" -c 'import h5py, numpy, matplotlib' 2>/dev/null || echo "install: warning: $$py" \
+	  "cannot import h5py, numpy and matplotlib, which gpmc-table and gpmc-plot need" \
+	  "(make deps installs them)" >&2; \
+	for c in $(ANALYSIS_CMDS); do \
+	  f=$(DESTDIR)$(PREFIX)/bin/gpmc-$$c; \
+	  printf '%s\n' "#!$$py" "# gpmc-$$c: gpmc's analysis/$$c.py as a command (make install)." \
+	    "import sys" "from pathlib import Path" \
+	    "sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'share/gpmc/analysis'))" \
+	    "import $$c  # noqa: E402" "" "$$c.main()" >"$$f.tmp" && chmod 755 "$$f.tmp" && \
+	  mv "$$f.tmp" "$$f" && echo "install: $$f ($$py)" || exit 1; \
+	done
 
 clean:
 	rm -rf build build-asan

@@ -263,7 +263,7 @@ def main(argv=None):
     ap.add_argument("--logy", action="store_true")
     args = ap.parse_args(argv)
     if Path(args.output).suffix.lower() not in EXTENSIONS:
-        raise SystemExit(f"plot.py: {args.output}: use one of {', '.join(EXTENSIONS)}")
+        raise SystemExit(f"{ap.prog}: {args.output}: use one of {', '.join(EXTENSIONS)}")
     try:
         run = gpmc_h5.load(args.file)
         where = parse_where(args.where)
@@ -273,7 +273,7 @@ def main(argv=None):
         draw(run, args.kind, args.output, args.x, args.y, args.field, args.threshold,
              args.stat, args.group, args.logx, args.logy, where)
     except (gpmc_h5.FormatError, KeyError, ValueError) as e:
-        raise SystemExit(f"plot.py: {e.args[0] if e.args else e}")
+        raise SystemExit(f"{ap.prog}: {e.args[0] if e.args else e}")
 
 
 if __name__ == "__main__":

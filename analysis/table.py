@@ -297,7 +297,7 @@ def main(argv=None):
         text = RENDER[args.format](tables, f"gpmc results: {run.experiment} ({args.file})",
                                    preamble(run), args.digits)
     except (gpmc_h5.FormatError, KeyError, ValueError) as e:
-        raise SystemExit(f"table.py: {e.args[0] if e.args else e}")
+        raise SystemExit(f"{ap.prog}: {e.args[0] if e.args else e}")
     if args.output:
         Path(args.output).write_text(text)
     else:

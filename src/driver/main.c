@@ -20,6 +20,9 @@ static const char usage[] =
     "  merge OUT PART...         combine the shards of one spec\n"
     "  info FILE                 summary table of a result file\n"
     "\n"
+    "analysis (installed next to gpmc by `make install`; analysis/*.py in the source tree):\n"
+    "  gpmc-table FILE [--format markdown|csv|latex]   gpmc-plot FILE -o FIG.png|pdf|svg\n"
+    "\n"
     "Run under mpirun or srun for several ranks; alone it runs as one rank.\n"
     "exit codes: 0 done, 1 runtime failure, 2 bad usage or spec (nothing computed),\n"
     "            3 stopped by a signal after a checkpoint (run `gpmc resume FILE`)\n";
