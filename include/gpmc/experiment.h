@@ -141,6 +141,9 @@ typedef struct gpmc_experiment {
     int (*check)(const gpmc_point *pt, char *msg, size_t msglen);
     /* Everything a trial needs, sized once per point; NULL on allocation failure. */
     void *(*workspace_alloc)(const gpmc_point *pt);
+    /* Bytes workspace_alloc(pt) will take (SIZE_MAX if it overflows): the driver's memory
+     * estimate refuses a spec that cannot fit before any compute. NULL: negligible. */
+    size_t (*workspace_bytes)(const gpmc_point *pt);
     void (*workspace_free)(void *ws);
     /* Fill `rec` from `s` alone (plus the point's parameters). Must not read state left in
      * `ws` by an earlier trial. Return GPMC_OK or a status after gpmc_error(). */

@@ -28,6 +28,7 @@ int gpmc_h5_write(const char *path, const gpmc_results *res, const gpmc_h5_meta 
 
 /* About how many bytes gpmc_h5_write(res) puts on disk (for "needs about X MB"). */
 double gpmc_h5_estimate_bytes(const gpmc_results *res);
+double gpmc_h5_estimate_plan_bytes(const gpmc_plan *plan);
 
 /* What a file says about how it was made: enough to rebuild its spec and plan. */
 typedef struct {

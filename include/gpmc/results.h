@@ -22,7 +22,7 @@ void gpmc_results_put(gpmc_results *res, size_t p, size_t t, const double *rec, 
                       int rank);
 static inline double *gpmc_results_record(const gpmc_results *res, size_t p, size_t t)
 {
-    return res->rec[p] + t * res->plan->layouts[p].total;
+    return res->rec[p] + t * gpmc_plan_layout(res->plan, p)->total;
 }
 /* Tasks of this plan's shard that are not done yet. */
 size_t gpmc_results_todo(const gpmc_results *res);

@@ -11,6 +11,7 @@ typedef struct {
     size_t point;      /* point of the current workspace, or (size_t)-1 */
     void *ws;
     gsl_rng *r;
+    gpmc_value *values; /* [nparams] the current point's parameter values */
     int (*stop_requested)(void); /* passed to trials (gpmc_stream); NULL: never */
 } gpmc_runner;
 

@@ -15,6 +15,10 @@ typedef struct {
 
 /* Rebuild spec and plan from `path`; with load_trials, also read its trials. */
 int gpmc_stored_run_open(gpmc_stored_run *run, const char *path, int load_trials);
+/* The two halves of open: spec and plan only (cheap: the memory estimate comes between),
+ * then the results store, with the trials read when load_trials. */
+int gpmc_stored_run_plan(gpmc_stored_run *run, const char *path);
+int gpmc_stored_run_load(gpmc_stored_run *run, const char *path, int load_trials);
 void gpmc_stored_run_close(gpmc_stored_run *run);
 
 #endif

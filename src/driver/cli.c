@@ -174,8 +174,9 @@ int gpmc_cmd_info(int argc, char **argv)
         printf(" | %-22s", "rate [95% CI]");
     printf("\n");
     double *scratch = malloc((plan->T + 1) * sizeof *scratch);
-    for (size_t p = 0; p < plan->P && scratch; p++) {
-        const gpmc_value *v = plan->values + p * exp->nparams;
+    gpmc_value *v = calloc(exp->nparams + 1, sizeof *v);
+    for (size_t p = 0; p < plan->P && scratch && v; p++) {
+        gpmc_spec_point_values(spec, p, v);
         for (size_t a = 0; a < spec->naxes; a++) {
             char text[64];
             gpmc_value_format(&exp->params[spec->axes[a].param], &v[spec->axes[a].param], text,
@@ -206,6 +207,7 @@ int gpmc_cmd_info(int argc, char **argv)
         printf("\n");
     }
     free(scratch);
+    free(v);
     gpmc_stored_run_close(&run);
     return GPMC_EXIT_OK;
 }

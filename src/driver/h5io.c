@@ -150,9 +150,11 @@ static int attr_ci(hid_t g)
 
 /* ---- the layout ---- */
 
-static const gpmc_value *point_values(const gpmc_plan *plan, size_t p)
+/* Point p's parameter values, recomputed from the spec into buf (nparams entries). */
+static const gpmc_value *point_values(const gpmc_plan *plan, size_t p, gpmc_value *buf)
 {
-    return plan->values + p * plan->exp->nparams;
+    gpmc_spec_point_values(plan->spec, p, buf);
+    return buf;
 }
 
 /* Write value v of parameter def as an attribute called name. */
@@ -192,15 +194,19 @@ static int write_grid(hid_t file, const gpmc_plan *plan)
     hid_t g = group(file, "grid");
     if (g < 0)
         return GPMC_EIO;
-    const char *names[64];
-    char ratio_names[64][128];
-    long long shape[64];
+    size_t na = spec->naxes;
+    /* Sized from the spec (one axis per parameter at most), never a fixed 64. */
+    const char **names = calloc(na + 1, sizeof *names);
+    char (*ratio_names)[128] = calloc(na + 1, sizeof *ratio_names);
+    long long *shape = calloc(na + 1, sizeof *shape);
+    gpmc_value *vals = calloc(exp->nparams + 1, sizeof *vals);
     double *col = malloc((P + 1) * sizeof *col);
     const char **strs = malloc((P + 1) * sizeof *strs);
     char (*text)[64] = malloc((P + 1) * sizeof *text);
-    int st = (col && strs && text) ? GPMC_OK : gpmc_error(GPMC_ENOMEM, path, "out of memory");
+    int st = (col && strs && text && names && ratio_names && shape && vals)
+                 ? GPMC_OK : gpmc_error(GPMC_ENOMEM, path, "out of memory");
     hsize_t dims[1] = {P};
-    for (size_t a = 0; a < spec->naxes && a < 64 && !st; a++) {
+    for (size_t a = 0; a < na && !st; a++) {
         const gpmc_axis *ax = &spec->axes[a];
         const gpmc_param_def *def = &exp->params[ax->param];
         shape[a] = (long long)ax->n;
@@ -224,7 +230,7 @@ static int write_grid(hid_t file, const gpmc_plan *plan)
         if (st)
             break;
         for (size_t p = 0; p < P; p++)
-            col[p] = point_values(plan, p)[ax->param].num;
+            col[p] = point_values(plan, p, vals)[ax->param].num;
         if (def->type == GPMC_PARAM_INT) {
             long long *ll = (long long *)col; /* same size; converted in place */
             for (size_t p = 0; p < P; p++)
@@ -234,7 +240,8 @@ static int write_grid(hid_t file, const gpmc_plan *plan)
             st = dset_f64(g, def->name, 1, dims, col, def->doc, NULL);
         } else {
             for (size_t p = 0; p < P; p++) {
-                gpmc_value_format(def, &point_values(plan, p)[ax->param], text[p], sizeof text[p]);
+                gpmc_value_format(def, &point_values(plan, p, vals)[ax->param], text[p],
+                                  sizeof text[p]);
                 strs[p] = text[p];
             }
             hid_t t = str_type();
@@ -252,6 +259,10 @@ static int write_grid(hid_t file, const gpmc_plan *plan)
     free(col);
     free(strs);
     free(text);
+    free(names);
+    free(ratio_names);
+    free(shape);
+    free(vals);
     H5Gclose(g);
     return st;
 }
@@ -325,7 +336,7 @@ static int write_trials(hid_t file, const gpmc_results *res)
             continue;
         for (size_t p = 0; p < P; p++)
             for (size_t t = 0; t < T; t++)
-                col[p * T + t] = gpmc_results_record(res, p, t)[plan->layouts[p].offset[f]];
+                col[p * T + t] = gpmc_results_record(res, p, t)[gpmc_plan_layout(plan, p)->offset[f]];
         st = dset_f64((fd->flags & GPMC_FIELD_TIMING) ? gtime : gt, fd->name, 2, dims, col,
                       fd->doc, fd->units);
     }
@@ -361,8 +372,11 @@ static int write_points(hid_t file, const gpmc_results *res)
     int st = GPMC_OK;
     size_t T = plan->T;
     double *buf = NULL;
+    gpmc_value *vals = calloc(exp->nparams + 1, sizeof *vals);
+    if (!vals)
+        st = gpmc_error(GPMC_ENOMEM, path, "out of memory");
     for (size_t p = 0; p < plan->P && !st; p++) {
-        const gpmc_layout *lay = &plan->layouts[p];
+        const gpmc_layout *lay = gpmc_plan_layout(plan, p);
         char name[32];
         snprintf(name, sizeof name, "%zu", p);
         hid_t g = group(gp, name);
@@ -372,7 +386,7 @@ static int write_points(hid_t file, const gpmc_results *res)
         }
         for (size_t a = 0; a < plan->spec->naxes && !st; a++) {
             const gpmc_axis *ax = &plan->spec->axes[a];
-            const gpmc_value *v = point_values(plan, p);
+            const gpmc_value *v = point_values(plan, p, vals);
             st = attr_value(g, exp->params[ax->param].name, &exp->params[ax->param], &v[ax->param]);
             if (!st && ax->ratio_of != GPMC_NO_PARAM) {
                 char rn[160];
@@ -402,6 +416,7 @@ static int write_points(hid_t file, const gpmc_results *res)
         H5Gclose(g);
     }
     free(buf);
+    free(vals);
     H5Gclose(gp);
     return st;
 }
@@ -615,9 +630,8 @@ static int write_root(hid_t file, const gpmc_results *res, const gpmc_h5_meta *m
     return st;
 }
 
-double gpmc_h5_estimate_bytes(const gpmc_results *res)
+double gpmc_h5_estimate_plan_bytes(const gpmc_plan *plan)
 {
-    const gpmc_plan *plan = res->plan;
     double P = (double)plan->P, T = (double)plan->T, scalars = 0, arrays = 0, E = 0;
     for (size_t f = 0; f < plan->exp->nfields; f++)
         if (!plan->exp->fields[f].shape)
@@ -625,12 +639,17 @@ double gpmc_h5_estimate_bytes(const gpmc_results *res)
     for (size_t p = 0; p < plan->P; p++)
         for (size_t f = 0; f < plan->exp->nfields; f++)
             if (plan->exp->fields[f].shape)
-                arrays += T * (double)plan->layouts[p].len[f];
+                arrays += T * (double)gpmc_plan_layout(plan, p)->len[f];
     for (size_t i = 0; i < plan->exp->nparams; i++)
         E += (double)plan->spec->fixed[i].len;
     /* trials + timing (8 bytes each, done 1, rank 4), arrays, summary, metadata */
     return 8 * P * T * (scalars + 1) + 5 * P * T + 8 * arrays + 8 * P * (8 * scalars + 5 * E) +
            2048 * P * (arrays > 0) + 65536 + (double)strlen(plan->spec->text);
+}
+
+double gpmc_h5_estimate_bytes(const gpmc_results *res)
+{
+    return gpmc_h5_estimate_plan_bytes(res->plan);
 }
 
 /* Write all of buf to a new file `name` and fsync it; errno's text on failure. */
@@ -916,11 +935,11 @@ int gpmc_h5_read_results(const char *file_path, gpmc_results *res)
             st = read_dset(file, name, H5T_NATIVE_DOUBLE, 2, dims, col);
             for (size_t p = 0; p < P && !st; p++)
                 for (size_t t = 0; t < T; t++)
-                    gpmc_results_record(res, p, t)[plan->layouts[p].offset[f]] = col[p * T + t];
+                    gpmc_results_record(res, p, t)[gpmc_plan_layout(plan, p)->offset[f]] = col[p * T + t];
             continue;
         }
         for (size_t p = 0; p < P && !st; p++) {
-            const gpmc_layout *lay = &plan->layouts[p];
+            const gpmc_layout *lay = gpmc_plan_layout(plan, p);
             if (lay->len[f] == 0)
                 continue;
             double *buf = malloc((T * lay->len[f] + 1) * sizeof *buf);

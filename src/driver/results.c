@@ -17,7 +17,7 @@ int gpmc_results_init(gpmc_results *res, const gpmc_plan *plan)
     if (!res->rec || !res->seconds || !res->done || !res->rank)
         goto oom;
     for (size_t p = 0; p < P; p++) {
-        size_t n = T * plan->layouts[p].total;
+        size_t n = T * gpmc_plan_layout(plan, p)->total;
         res->rec[p] = malloc((n + 1) * sizeof(double));
         if (!res->rec[p])
             goto oom;
@@ -50,7 +50,7 @@ void gpmc_results_put(gpmc_results *res, size_t p, size_t t, const double *rec, 
                       int rank)
 {
     const gpmc_plan *plan = res->plan;
-    memcpy(gpmc_results_record(res, p, t), rec, plan->layouts[p].total * sizeof(double));
+    memcpy(gpmc_results_record(res, p, t), rec, gpmc_plan_layout(plan, p)->total * sizeof(double));
     res->seconds[p * plan->T + t] = seconds;
     res->rank[p * plan->T + t] = rank;
     if (!res->done[p * plan->T + t]) {

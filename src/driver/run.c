@@ -3,6 +3,7 @@
 #include "gpmc/blas_kernel.h"
 #include "gpmc/error.h"
 #include "gpmc/lock.h"
+#include "gpmc/memory.h"
 #include "gpmc/progress.h"
 #include "gpmc/runner.h"
 #include "gpmc/sched.h"
@@ -228,6 +229,33 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
     return GPMC_EXIT_OK;
 }
 
+/* Ranks on rank 0's node (collective): the memory estimate is per node. */
+static int local_ranks(void)
+{
+    MPI_Comm node;
+    int n = 1, root_n = 1;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &n);
+        MPI_Comm_free(&node);
+    }
+    root_n = n;
+    MPI_Bcast(&root_n, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return root_n;
+}
+
+/* Refuse (on rank 0, before any allocation that grows with the run) a plan that cannot
+ * fit this node's memory. Collective. */
+static int check_memory(const gpmc_plan *plan, const char *where, gpmc_memory_estimate *est)
+{
+    int local = local_ranks(), st = GPMC_OK;
+    if (gpmc_cli_rank() == 0) {
+        gpmc_memory_estimate_plan(plan, local, est);
+        st = gpmc_memory_check(est, where);
+    }
+    return st;
+}
+
 static int parse_double_opt(const char *opt, const char *v, double *out)
 {
     char *end;
@@ -328,19 +356,29 @@ int gpmc_cmd_run(int argc, char **argv)
     gpmc_results res;
     int have_res = 0;
     st = gpmc_plan_init(&plan, &spec, shard_i, shard_n);
-    if (!st && gpmc_cli_rank() == 0) {
-        st = gpmc_results_init(&res, &plan);
-        have_res = !st;
-    }
-    int code;
+    int code, planned = !st;
+    gpmc_memory_estimate mem;
     if (agree(st)) {
         code = st ? gpmc_cli_fail(GPMC_EXIT_FAILURE) : GPMC_EXIT_FAILURE;
+    } else if (agree(check_memory(&plan, spec_path, &mem))) {
+        code = gpmc_cli_rank() == 0 ? gpmc_cli_fail(GPMC_EXIT_USAGE) : GPMC_EXIT_USAGE;
     } else if (dry_run) {
-        if (gpmc_cli_rank() == 0)
+        if (gpmc_cli_rank() == 0) {
+            size_t tasks = 0;
+            for (size_t p = 0; p < plan.P; p++)
+                for (size_t t = 0; t < plan.T; t++)
+                    tasks += gpmc_plan_in_shard(&plan, p, t);
             printf("%s: experiment %s, %zu points x %zu trials = %zu tasks in shard %u/%u; "
-                   "output %s\n", spec_path, plan.exp->name, plan.P, plan.T,
-                   gpmc_results_todo(&res), shard_i, shard_n, out);
+                   "output %s\n", spec_path, plan.exp->name, plan.P, plan.T, tasks, shard_i,
+                   shard_n, out);
+            printf("memory: about %.3g GB on rank 0, %.3g GB per other rank, %.3g GB on rank 0's "
+                   "node, of %.3g GB (%s)\n", mem.rank0 / 1e9, mem.worker / 1e9, mem.node / 1e9,
+                   mem.limit / 1e9, mem.limit_source);
+        }
         code = GPMC_EXIT_OK;
+    } else if (agree(gpmc_cli_rank() == 0 ? (st = gpmc_results_init(&res, &plan),
+                                             have_res = !st, st) : GPMC_OK)) {
+        code = gpmc_cli_rank() == 0 ? gpmc_cli_fail(GPMC_EXIT_FAILURE) : GPMC_EXIT_FAILURE;
     } else {
         iso_now(created, sizeof created);
         run_ctx ctx = {.out = out, .created = created, .checkpoint_every = every,
@@ -350,7 +388,8 @@ int gpmc_cmd_run(int argc, char **argv)
     gpmc_lock_release(&lock);
     if (have_res)
         gpmc_results_free(&res);
-    gpmc_plan_free(&plan);
+    if (planned)
+        gpmc_plan_free(&plan);
     gpmc_spec_free(&spec);
     return code;
 }
@@ -403,7 +442,12 @@ int gpmc_cmd_resume(int argc, char **argv)
         return st ? gpmc_cli_fail(GPMC_EXIT_USAGE) : GPMC_EXIT_USAGE;
     }
     gpmc_stored_run run;
-    st = gpmc_stored_run_open(&run, path, gpmc_cli_rank() == 0);
+    gpmc_memory_estimate mem;
+    st = gpmc_stored_run_plan(&run, path);
+    if (!agree(st))
+        st = check_memory(&run.plan, path, &mem);
+    if (!agree(st) && gpmc_cli_rank() == 0)
+        st = gpmc_stored_run_load(&run, path, 1);
     int code;
     if (agree(st)) {
         code = st ? gpmc_cli_fail(GPMC_EXIT_USAGE) : GPMC_EXIT_USAGE;
@@ -485,7 +529,7 @@ int gpmc_cmd_merge(int argc, char **argv)
                     continue;
                 if (base.res.done[p * base.plan.T + t] &&
                     memcmp(gpmc_results_record(&base.res, p, t), gpmc_results_record(&part.res, p, t),
-                           base.plan.layouts[p].total * sizeof(double)) != 0) {
+                           gpmc_plan_layout(&base.plan, p)->total * sizeof(double)) != 0) {
                     st = gpmc_error(GPMC_EINVAL, parts[i],
                                     "trial %zu of point %zu differs from an earlier part", t, p);
                     break;

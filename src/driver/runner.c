@@ -3,6 +3,7 @@
 #include "gpmc/rng.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -21,7 +22,9 @@ int gpmc_runner_init(gpmc_runner *run, const gpmc_plan *plan, uint64_t seed)
     run->ws = NULL;
     run->r = gpmc_rng_alloc();
     run->stop_requested = NULL;
-    return run->r ? GPMC_OK : gpmc_error(GPMC_ENOMEM, "runner", "cannot allocate the RNG");
+    run->values = calloc(plan->exp->nparams + 1, sizeof *run->values);
+    return run->r && run->values ? GPMC_OK
+                                 : gpmc_error(GPMC_ENOMEM, "runner", "cannot allocate the RNG");
 }
 
 void gpmc_runner_free(gpmc_runner *run)
@@ -32,12 +35,14 @@ void gpmc_runner_free(gpmc_runner *run)
     if (run->r)
         gpmc_rng_free(run->r);
     run->r = NULL;
+    free(run->values);
+    run->values = NULL;
 }
 
 int gpmc_runner_trial(gpmc_runner *run, size_t p, size_t t, double *out, double *seconds)
 {
     const gpmc_experiment *exp = run->plan->exp;
-    gpmc_point pt = gpmc_plan_point(run->plan, p);
+    gpmc_point pt = gpmc_plan_point(run->plan, p, run->values);
     if (run->point != p) {
         if (run->ws && exp->workspace_free)
             exp->workspace_free(run->ws);
@@ -51,7 +56,7 @@ int gpmc_runner_trial(gpmc_runner *run, size_t p, size_t t, double *out, double 
         }
         run->point = p;
     }
-    const gpmc_layout *lay = &run->plan->layouts[p];
+    const gpmc_layout *lay = gpmc_plan_layout(run->plan, p);
     for (size_t i = 0; i < lay->total; i++)
         out[i] = NAN;
     gpmc_stream s = {run->r, run->seed, pt.key, t, run->stop_requested};

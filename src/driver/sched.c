@@ -70,7 +70,7 @@ static int worker(const gpmc_plan *plan, uint64_t seed, MPI_Comm comm)
             MPI_Wait(&req[next], MPI_STATUS_IGNORE); /* the buffer's previous send */
         int tst = st ? st : gpmc_runner_trial(&run, p, t, out + HDR, &secs);
         /* Not stored and not an error: the task stays undone and resume runs it. */
-        size_t len = tst ? HDR : HDR + plan->layouts[p].total;
+        size_t len = tst ? HDR : HDR + gpmc_plan_layout(plan, p)->total;
         double hdr[HDR] = {(double)p, (double)t, secs, (double)tst, (double)gpmc_stop_requested};
         memcpy(out, hdr, sizeof hdr);
         if (tst || !bufs) {

@@ -5,6 +5,12 @@
 
 int gpmc_stored_run_open(gpmc_stored_run *run, const char *path, int load_trials)
 {
+    int st = gpmc_stored_run_plan(run, path);
+    return st ? st : gpmc_stored_run_load(run, path, load_trials);
+}
+
+int gpmc_stored_run_plan(gpmc_stored_run *run, const char *path)
+{
     memset(run, 0, sizeof *run);
     int st = gpmc_h5_read_origin(path, &run->origin);
     if (st)
@@ -20,7 +26,12 @@ int gpmc_stored_run_open(gpmc_stored_run *run, const char *path, int load_trials
     if (st)
         return st;
     run->have_plan = 1;
-    st = gpmc_results_init(&run->res, &run->plan);
+    return GPMC_OK;
+}
+
+int gpmc_stored_run_load(gpmc_stored_run *run, const char *path, int load_trials)
+{
+    int st = gpmc_results_init(&run->res, &run->plan);
     if (st)
         return st;
     run->have_res = 1;

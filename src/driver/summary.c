@@ -8,7 +8,7 @@
 
 static double field_value(const gpmc_results *res, size_t p, size_t t, size_t f)
 {
-    return gpmc_results_record(res, p, t)[res->plan->layouts[p].offset[f]];
+    return gpmc_results_record(res, p, t)[gpmc_plan_layout(res->plan, p)->offset[f]];
 }
 
 void gpmc_summary_field(const gpmc_results *res, size_t p, size_t f, double *scratch,

@@ -434,6 +434,17 @@ static void pool_offer(pool *p, const double *x, const double *y, double v)
 
 static size_t param_size(const gpmc_point *pt, size_t i) { return (size_t)gpmc_point_int_at(pt, i); }
 
+/* W and the evaluator (the stacked outer products grow as n k^2, the eigensolvers as
+ * k^2), pairs and pools: what wdc_alloc takes, saturating at SIZE_MAX. */
+static size_t wdc_workspace_bytes(const gpmc_point *pt)
+{
+    size_t n = param_size(pt, P_N), k = param_size(pt, P_K);
+    size_t bytes = add_sz(gpmc_wdc_eval_bytes(n, k, param_size(pt, P_BATCH)),
+                          mul_sz(mul_sz(n, k + 5), sizeof(double)));
+    bytes = add_sz(bytes, mul_sz(mul_sz(k, k), 3 * sizeof(double)));
+    return add_sz(bytes, mul_sz(param_size(pt, P_PAIRS), sizeof(double)));
+}
+
 static int wdc_check(const gpmc_point *pt, char *msg, size_t msglen)
 {
     size_t n = param_size(pt, P_N), k = param_size(pt, P_K);
@@ -441,17 +452,10 @@ static int wdc_check(const gpmc_point *pt, char *msg, size_t msglen)
         snprintf(msg, msglen, "k (=%zu) must be <= n (=%zu)", k, n);
         return 1;
     }
-    /* Refuse before any compute what cannot fit: W and the evaluator (the stacked outer
-     * products grow as n k^2, the eigensolvers as k^2). */
-    size_t bytes = add_sz(gpmc_wdc_eval_bytes(n, k, param_size(pt, P_BATCH)),
-                          mul_sz(mul_sz(n, k + 5), sizeof(double)));
-    bytes = add_sz(bytes, mul_sz(mul_sz(k, k), 3 * sizeof(double)));
-    const size_t limit = (size_t)16 << 30;
-    if (bytes > limit) {
-        snprintf(msg, msglen,
-                 "n (=%zu) and k (=%zu) need %.1f GiB per rank for W and the evaluator "
-                 "(limit 16 GiB): lower n or k",
-                 n, k, (double)bytes / (double)((size_t)1 << 30));
+    /* Whether it fits is the driver's memory estimate (against this machine's memory);
+     * here only what no machine has. */
+    if (wdc_workspace_bytes(pt) == SIZE_MAX) {
+        snprintf(msg, msglen, "n (=%zu) and k (=%zu): the workspace size overflows", n, k);
         return 1;
     }
     return 0;
@@ -986,6 +990,7 @@ const gpmc_experiment gpmc_exp_wdc = {
     .nfields = NFIELDS,
     .check = wdc_check,
     .workspace_alloc = wdc_alloc,
+    .workspace_bytes = wdc_workspace_bytes,
     .workspace_free = wdc_free,
     .trial = wdc_trial,
 };
