@@ -6,7 +6,8 @@
  *             n = 100:1000:100      (inclusive linear range start:stop:step)
  *             n = log:10:1000:8     (8 log-spaced values from 10 to 1000; integers are
  *                                    rounded and duplicates dropped)
- *             n/k = log:2:100:8     (ratio axis: n = round(value * k) at every point)
+ *             n/k = log:2:100:8     (ratio axis: n = round(value * k) at every point;
+ *                                    ratios that round to one n at some k are refused)
  *   [params]  ensemble = gaussian   (fixed values; anything absent takes its default)
  *
  * Grid points are the Cartesian product of the axes, the first axis in the file

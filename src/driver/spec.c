@@ -1150,7 +1150,101 @@ typedef struct {
     int *is_axis;          /* [nparams]: axis index + 1, or 0 */
 } interp;
 
-/* Build every grid point; check resolved ratio values and the experiment's constraints. */
+typedef struct {
+    double value; /* the resolved value, e.g. n = round(ratio * k) */
+    double ratio;
+} resolved_ratio;
+
+static int cmp_resolved(const void *a, const void *b)
+{
+    const resolved_ratio *x = a, *y = b;
+    if (x->value != y->value)
+        return (x->value > y->value) - (x->value < y->value);
+    return (x->ratio > y->ratio) - (x->ratio < y->ratio);
+}
+
+/* Two ratios of one axis that resolve to the same value at the same denominator (n =
+ * round(ratio * k) rounds 1 and 1.2 at k = 1 both to n = 1) would make two grid points
+ * with the same parameters, hence the same stream key and identical trials: refused, as a
+ * value written twice is. Names the ratios of the first collision (smallest denominator
+ * value first, in axis order) and the other denominator values with one. */
+static int check_ratio_collisions(interp *in)
+{
+    gpmc_spec *spec = in->spec;
+    const gpmc_experiment *exp = spec->exp;
+    for (size_t x = 0; x < spec->naxes; x++) {
+        const gpmc_axis *ax = &spec->axes[x];
+        if (ax->ratio_of == GPMC_NO_PARAM || ax->n < 2)
+            continue;
+        const gpmc_param_def *d = &exp->params[ax->param];
+        const char *den = exp->params[ax->ratio_of].name;
+        int oa = in->is_axis[ax->ratio_of];
+        const double *of = oa ? spec->axes[oa - 1].values : &spec->fixed[ax->ratio_of].num;
+        size_t nof = oa ? spec->axes[oa - 1].n : 1;
+        resolved_ratio *r = malloc(ax->n * sizeof *r);
+        if (!r)
+            return fail_oom(&in->ps);
+        char first[1024] = "", also[512] = "";
+        size_t fp = 0, ap = 0, nalso = 0;
+        for (size_t j = 0; j < nof; j++) {
+            for (size_t i = 0; i < ax->n; i++)
+                r[i] = (resolved_ratio){resolve_ratio(d, ax->values[i], of[j]), ax->values[i]};
+            qsort(r, ax->n, sizeof *r, cmp_resolved);
+            size_t i = 0;
+            while (i + 1 < ax->n && r[i].value != r[i + 1].value)
+                i++;
+            if (i + 1 >= ax->n)
+                continue;
+            char t[48];
+            if (fp) {
+                if (nalso++ < 4) {
+                    num_text(of[j], t, sizeof t);
+                    append(also, sizeof also, &ap, nalso > 1 ? ", " : "; also at ");
+                    append(also, sizeof also, &ap, den);
+                    append(also, sizeof also, &ap, " = ");
+                    append(also, sizeof also, &ap, t);
+                } else if (nalso == 5) {
+                    append(also, sizeof also, &ap, ", ...");
+                }
+                continue;
+            }
+            size_t e = i + 1;
+            while (e + 1 < ax->n && r[e + 1].value == r[i].value)
+                e++;
+            append(first, sizeof first, &fp, "ratios ");
+            for (size_t m = i; m <= e; m++) {
+                if (m - i == 8 && e > m) { /* a long run: its first ratios, the last */
+                    append(first, sizeof first, &fp, ", ...");
+                    m = e;
+                }
+                num_text(r[m].ratio, t, sizeof t);
+                append(first, sizeof first, &fp, m == i ? "" : m == e ? " and " : ", ");
+                append(first, sizeof first, &fp, t);
+            }
+            char ofs[48], v[48];
+            num_text(of[j], ofs, sizeof ofs);
+            num_text(r[i].value, v, sizeof v);
+            append(first, sizeof first, &fp, " at ");
+            append(first, sizeof first, &fp, den);
+            append(first, sizeof first, &fp, " = ");
+            append(first, sizeof first, &fp, ofs);
+            append(first, sizeof first, &fp, e == i + 1 ? " both give " : " all give ");
+            append(first, sizeof first, &fp, d->name);
+            append(first, sizeof first, &fp, " = ");
+            append(first, sizeof first, &fp, v);
+        }
+        free(r);
+        if (fp)
+            return fail(&in->ps, in->axis_e[x], in->axis_e[x]->key,
+                        "%s%s: duplicate grid points with identical trials (space the ratios "
+                        "so that every %s differs)",
+                        first, also, d->name);
+    }
+    return GPMC_OK;
+}
+
+/* Build every grid point; check resolved ratio values and the experiment's constraints,
+ * then that no two ratios collide. */
 static int check_points(interp *in)
 {
     gpmc_spec *spec = in->spec;
@@ -1237,7 +1331,7 @@ static int check_points(interp *in)
             st = fail(&in->ps, first, first ? first->key : NULL, "%s (%s)%s", msg, desc, also);
     }
     free(vals);
-    return st;
+    return st ? st : check_ratio_collisions(in);
 }
 
 static int interpret(interp *in, const gpmc_experiment *const *registry)

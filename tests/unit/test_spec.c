@@ -201,6 +201,13 @@ static void test_ratio_axis(void **state)
     assert_true(at(&s, 1, P_N) == 15);
     gpmc_spec_free(&s);
 
+    /* close ratios are fine while the rounded values differ (duplicates: test_errors) */
+    parse_ok(&s, HEAD "[params]\nk = 5\n[grid]\nn/k = 2, 2.1, 2.3\n", NULL, 0);
+    assert_true(at(&s, 0, P_N) == 10);
+    assert_true(at(&s, 1, P_N) == 11); /* round(10.5) */
+    assert_true(at(&s, 2, P_N) == 12); /* round(11.5) */
+    gpmc_spec_free(&s);
+
     /* a real parameter as a ratio: no rounding */
     parse_ok(&s, "[run]\nexperiment = other\n[grid]\nx/y = 2.5, 0.125\n", NULL, 0);
     assert_true(at(&s, 0, 2) == 5);
@@ -458,6 +465,14 @@ static const bad_case bad[] = {
     {"ratio out of range", HEAD "[grid]\nk = 100, 1000\nn/k = 2000\n", "t.ini:5:", "n/k",
      "above the maximum 1000000"},
     {"ratio gives zero", HEAD "[grid]\nn/k = 0.01\n", "t.ini:4:", "n/k", "below the minimum 1"},
+    {"ratio rounding repeats n", HEAD "[grid]\nk = 1, 2\nn/k = 1, 1.2, 1.4\n", "t.ini:5:", "n/k",
+     "ratios 1, 1.2 and 1.4 at k = 1 all give n = 1"},
+    {"ratio rounding repeats n, later k", HEAD "[grid]\nk = 1, 2\nn/k = 1, 1.2, 1.4\n", "t.ini:5:",
+     "n/k", "also at k = 2"},
+    {"real ratio of zero", "[run]\nexperiment = other\n[params]\ny = 0\n[grid]\nx/y = 1, 2\n",
+     "t.ini:6:", "x/y", "ratios 1 and 2 at y = 0 both give x = 0"},
+    {"ratio rounding, fixed k", HEAD "[params]\nk = 5\n[grid]\nn/k = 2, 2.05, 3\n", "t.ini:6:",
+     "n/k", "ratios 2 and 2.05 at k = 5 both give n = 10"},
     {"check k > n", HEAD "[params]\nn = 3\nk = 10\n", "t.ini:5:", "k", "t.ini:4"},
     {"check on grid point", HEAD "[grid]\nn = 5, 10, 20\n[params]\nk = 8\n", "t.ini:6:", "k",
      "n=5"},
