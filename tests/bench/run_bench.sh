@@ -78,6 +78,7 @@ skip_peer() {
 py=""
 why=""
 for p in "$PYTHON" /usr/bin/python3; do
+    [ "$p" = "$PYTHON" ] && [ -n "$why" ] && continue # PYTHON is /usr/bin/python3: tried
     if err=$("$p" -c 'import torch' 2>&1 >/dev/null); then
         py=$p
         break
