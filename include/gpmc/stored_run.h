@@ -11,6 +11,7 @@ typedef struct {
     gpmc_plan plan;
     gpmc_results res;
     int have_spec, have_plan, have_res;
+    size_t journaled; /* trials replayed from FILE.journal (not yet in the HDF5 file) */
 } gpmc_stored_run;
 
 /* Rebuild spec and plan from `path`; with load_trials, also read its trials. */

@@ -138,6 +138,9 @@ int gpmc_cmd_info(int argc, char **argv)
     printf("%s: experiment %s, seed %llu, %zu points x %zu trials, %zu done%s, shard %u/%u\n",
            argv[1], exp->name, (unsigned long long)spec->seed, plan->P, plan->T, run.res.ndone,
            todo ? " (incomplete: gpmc resume)" : "", plan->shard_i, plan->shard_n);
+    if (run.journaled)
+        printf("(%zu of these trials are in %s.journal, not yet in the HDF5 file that h5py "
+               "reads: gpmc resume folds them in)\n", run.journaled, argv[1]);
     size_t fidx[3];
     size_t nf = info_fields(exp, fidx, 3);
     size_t thr_field = exp->nfields;

@@ -2,6 +2,7 @@
 #include "gpmc/cli.h"
 #include "gpmc/blas_kernel.h"
 #include "gpmc/error.h"
+#include "gpmc/journal.h"
 #include "gpmc/lock.h"
 #include "gpmc/memory.h"
 #include "gpmc/progress.h"
@@ -115,6 +116,9 @@ typedef struct {
     int failed_checkpoints; /* in a row; the run goes on and retries at the next one */
     int warned;         /* the summary warning was printed once */
     gpmc_h5_report report; /* of the last write */
+    gpmc_journal journal;  /* rank 0: trials appended since the last full write */
+    int have_journal;
+    double last_full, full_cost; /* when the last full write ended, and what it took */
 } run_ctx;
 
 /* Say once that statistics are missing; the trials are in the file regardless. */
@@ -130,14 +134,48 @@ static void warn_summary(const char *out, const gpmc_h5_report *r, int *warned)
             out, r->summary_failures, r->summary_error);
 }
 
+/* The whole file, folding the journal in. */
 static int write_file(run_ctx *ctx, const gpmc_results *res)
 {
     gpmc_h5_meta meta = {gpmc_cli_command_line(), ctx->created, ctx->nranks,
                          gpmc_results_todo(res) == 0};
+    double t0 = gpmc_now();
     int st = gpmc_h5_write(ctx->out, res, &meta, &ctx->report);
-    if (!st)
+    if (!st) {
+        ctx->last_full = gpmc_now();
+        ctx->full_cost = ctx->last_full - t0;
+        if (ctx->have_journal)
+            gpmc_journal_folded(&ctx->journal, res);
         warn_summary(ctx->out, &ctx->report, &ctx->warned);
+    }
     return st;
+}
+
+/* GPMC_CHECKPOINT_JOURNAL = always | never | auto (default). */
+static int journal_mode(void)
+{
+    const char *m = getenv("GPMC_CHECKPOINT_JOURNAL");
+    return !m || !strcmp(m, "auto") ? 0 : !strcmp(m, "always") ? 1 : -1;
+}
+
+/* A checkpoint costs what changed when a full write would cost too much: an append to the
+ * journal when the last full write took over 2 s at a stop (SLURM warns 120 s ahead, and a
+ * 10^6-point file takes minutes), or when full writes would take over a tenth of the time
+ * between them; otherwise (small files) the whole file, as readers of FILE prefer. */
+static int checkpoint(run_ctx *ctx, const gpmc_results *res, int stop)
+{
+    int mode = journal_mode();
+    double since = gpmc_now() - ctx->last_full;
+    int journal = ctx->have_journal && mode >= 0 &&
+                  (mode == 1 || (stop ? ctx->full_cost > 2.0 : since < 10 * ctx->full_cost));
+    if (journal) {
+        size_t added;
+        if (gpmc_journal_append(&ctx->journal, res, &added) == GPMC_OK)
+            return GPMC_OK;
+        fprintf(stderr, "gpmc: warning: journal append failed (%s); writing the whole file\n",
+                gpmc_error_message());
+    }
+    return write_file(ctx, res);
 }
 
 /* What a write would take: the file size against the free space (after a failure). */
@@ -158,7 +196,7 @@ static int tick(void *vctx, const gpmc_results *res)
     ctx->last_checkpoint = gpmc_now();
     /* A failed checkpoint (a full disk) leaves the previous one in place; computing goes
      * on and the next checkpoint retries. Only the final write decides the exit. */
-    if (write_file(ctx, res)) {
+    if (checkpoint(ctx, res, 0)) {
         if (ctx->failed_checkpoints++ == 0) {
             fprintf(stderr, "gpmc: warning: checkpoint failed (the previous one is kept; "
                             "computing goes on, the next checkpoint retries): %s\n",
@@ -184,7 +222,14 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
             for (size_t t = 0; t < plan->T; t++)
                 total += gpmc_plan_in_shard(plan, p, t);
         gpmc_progress_init(&ctx->progress, total - gpmc_results_todo(res), total);
-        ctx->last_checkpoint = gpmc_now();
+        ctx->last_checkpoint = ctx->last_full = gpmc_now();
+        /* A new run owns FILE (the lock is held): a journal left beside an older FILE of
+         * that name is not ours. Resume keeps it: it was replayed into res. */
+        char jp[4200];
+        snprintf(jp, sizeof jp, "%s.journal", ctx->out);
+        if (ctx->write_first)
+            unlink(jp);
+        ctx->have_journal = gpmc_journal_init(&ctx->journal, ctx->out, res) == GPMC_OK;
     }
     /* The first file before the first trial: a run that cannot write stops now rather
      * than after computing everything, and a stop at any moment leaves a file that
@@ -205,8 +250,11 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
         return st ? GPMC_EXIT_FAILURE : stopped ? GPMC_EXIT_RESUMABLE : GPMC_EXIT_OK;
     size_t done = total - gpmc_results_todo(res);
     gpmc_progress_finish(&ctx->progress, done);
-    /* Store what finished even after an error, so nothing computed is lost. */
-    int wst = write_file(ctx, res);
+    /* Store what finished even after an error, so nothing computed is lost; a stop may
+     * only append to the journal (fast), a finished run writes the whole file. */
+    int wst = stopped && !st ? checkpoint(ctx, res, 1) : write_file(ctx, res);
+    if (ctx->have_journal)
+        gpmc_journal_free(&ctx->journal);
     if (st)
         return gpmc_cli_fail(GPMC_EXIT_FAILURE);
     if (wst) {
@@ -221,8 +269,11 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
         return GPMC_EXIT_FAILURE;
     }
     if (stopped) {
-        fprintf(stderr, "gpmc: stopped: %zu/%zu trials stored in %s; continue with: gpmc resume %s\n",
-                done, total, ctx->out, ctx->out);
+        struct stat jb;
+        char jp[4200];
+        snprintf(jp, sizeof jp, "%s.journal", ctx->out);
+        fprintf(stderr, "gpmc: stopped: %zu/%zu trials stored in %s%s; continue with: gpmc resume %s\n",
+                done, total, ctx->out, stat(jp, &jb) == 0 ? " and its .journal" : "", ctx->out);
         return GPMC_EXIT_RESUMABLE;
     }
     fprintf(stderr, "gpmc: wrote %s (%zu trials, %zu points)\n", ctx->out, done, plan->P);

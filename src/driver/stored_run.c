@@ -1,5 +1,6 @@
 #include "gpmc/stored_run.h"
 #include "gpmc/error.h"
+#include "gpmc/journal.h"
 
 #include <string.h>
 
@@ -35,7 +36,11 @@ int gpmc_stored_run_load(gpmc_stored_run *run, const char *path, int load_trials
     if (st)
         return st;
     run->have_res = 1;
-    return load_trials ? gpmc_h5_read_results(path, &run->res) : GPMC_OK;
+    if (!load_trials)
+        return GPMC_OK;
+    st = gpmc_h5_read_results(path, &run->res);
+    /* The trials appended since the file's last full write. */
+    return st ? st : gpmc_journal_replay(path, &run->res, &run->journaled);
 }
 
 void gpmc_stored_run_close(gpmc_stored_run *run)
