@@ -14,22 +14,9 @@ if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=2m tmpfs "$disk" 2>"$tmp/merr
     exit 0
 fi
 trap 'umount "$disk" 2>/dev/null; rm -rf "$tmp"' EXIT
-cat >"$tmp/s.ini" <<INI
-[run]
-experiment = wdc
-trials = 80
-seed = 3
-[grid]
-k = 5
-n = 200, 400
-[params]
-pairs = 2000
-search = 2000
-angles = 64
-INI
+slow_spec "$tmp/s.ini" 80
 fill() { dd if=/dev/zero of="$disk/fill" bs=4k >/dev/null 2>&1; }
 free_disk() { rm -f "$disk/fill"; }
-wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
 
 fill
 start=$(date +%s)

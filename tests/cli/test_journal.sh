@@ -3,21 +3,8 @@
 # the last complete FILE (GPMC_CHECKPOINT_JOURNAL=always forces what large grids get by
 # themselves), replayed by resume/info/merge and folded in by the next full write.
 . tests/mpi/lib.sh
-cat >"$tmp/s.ini" <<INI
-[run]
-experiment = wdc
-trials = 60
-seed = 3
-[grid]
-k = 5
-n = 200, 400
-[params]
-pairs = 2000
-search = 2000
-angles = 64
-INI
+slow_spec "$tmp/s.ini" 60
 "$GPMC" run "$tmp/s.ini" -o "$tmp/ref.h5" 2>/dev/null
-wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
 ndone() { "$PYTHON" -c "import h5py; print(int(h5py.File('$1')['trials/done'][:].sum()))"; }
 export GPMC_CHECKPOINT_JOURNAL=always
 # stop_run OUT: a run stopped by SIGTERM after ~1 s.

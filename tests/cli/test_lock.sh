@@ -2,20 +2,7 @@
 # One writer per results file (FILE.lock), resume refuses an unwritable place before any
 # compute, and a stop at any moment, even during start-up, exits 3 with a resumable file.
 . tests/mpi/lib.sh
-cat >"$tmp/s.ini" <<INI
-[run]
-experiment = wdc
-trials = 60
-seed = 3
-[grid]
-k = 5
-n = 200, 400
-[params]
-pairs = 2000
-search = 2000
-angles = 64
-INI
-wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
+slow_spec "$tmp/s.ini" 60
 # An interrupted file: a run stopped by SIGTERM after its first checkpoint.
 "$GPMC" run "$tmp/s.ini" -o "$tmp/a.h5" 2>/dev/null & pid=$!
 wait_for "$tmp/a.h5"; kill -TERM $pid; wait $pid; rc=$?

@@ -13,3 +13,22 @@ notok() { echo "not ok - $1: $2"; nfail=$((nfail + 1)); }
 check() { name=$1; shift; if out=$("$@" 2>&1); then ok "$name"; else notok "$name" "$(echo "$out" | tail -3)"; fi; }
 same() { "$PYTHON" tests/mpi/h5same.py "$@"; }
 finish() { exit $((nfail > 0)); }
+# slow_spec FILE TRIALS: a wdc spec of 2 points whose trials take ~20 ms each, for tests
+# that must act while a run is under way (stops, locks, full disks, journals).
+slow_spec() {
+    cat >"$1" <<INI
+[run]
+experiment = wdc
+trials = $2
+seed = 3
+[grid]
+k = 5
+n = 200, 400
+[params]
+pairs = 2000
+search = 2000
+angles = 64
+INI
+}
+# wait_for FILE: until FILE exists (20 s at most).
+wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
