@@ -144,6 +144,10 @@ typedef struct gpmc_experiment {
     /* Bytes workspace_alloc(pt) will take (SIZE_MAX if it overflows): the driver's memory
      * estimate refuses a spec that cannot fit before any compute. NULL: negligible. */
     size_t (*workspace_bytes)(const gpmc_point *pt);
+    /* Relative cost of one trial at pt (any unit: only ratios between points matter),
+     * for the ETA and the dispatch order before a point's own trials are measured.
+     * NULL: learned from finished trials alone. */
+    double (*trial_cost)(const gpmc_point *pt);
     void (*workspace_free)(void *ws);
     /* Fill `rec` from `s` alone (plus the point's parameters). Must not read state left in
      * `ws` by an earlier trial. Return GPMC_OK or a status after gpmc_error(). */

@@ -2,6 +2,7 @@
 #include "gpmc/blas_kernel.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,8 +192,16 @@ void gpmc_blas_kernel_select(int argc, char **argv)
     }
     fflush(stdout);
     fflush(stderr);
+    /* Blocked across the exec (the new image's constructor unblocks them after installing
+     * its handler), so a stop in this window is delivered, not fatal. */
+    sigset_t stops, old;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigprocmask(SIG_BLOCK, &stops, &old);
     execv("/proc/self/exe", argv);
     int err = errno; /* only reached if execv failed */
+    sigprocmask(SIG_SETMASK, &old, NULL);
     unsetenv(CORETYPE);
     unsetenv(MARKER);
     if (rank0())

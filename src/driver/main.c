@@ -8,6 +8,7 @@
 #include <hdf5.h>
 #include <mpi.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 
 static const char usage[] =
@@ -29,6 +30,31 @@ static const char usage[] =
 
 void openblas_set_num_threads(int n); /* OpenBLAS's cblas.h clashes with gsl_cblas.h */
 
+/* The stop handler goes in before main, as soon as the libraries are loaded: a SIGTERM
+ * in start-up (a SLURM preemption right after the job starts) must end in the first
+ * checkpoint and exit 3, not in the default action's 143. Across the BLAS re-exec the
+ * signals are blocked (the mask survives execve, the handler does not); unblocking here
+ * delivers one that arrived meanwhile. Commands other than run/resume undo it in main. */
+__attribute__((constructor)) static void early_stop_handler(void)
+{
+    gpmc_install_stop_handler();
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGTERM);
+    sigaddset(&s, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
+/* For commands that do not checkpoint: the default actions, and a stop that came during
+ * start-up takes effect now. */
+static void default_stop_action(void)
+{
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    if (gpmc_stop_requested)
+        raise(SIGTERM);
+}
+
 int main(int argc, char **argv)
 {
     /* First of all: OpenBLAS may have loaded its generic kernels (a virtualised CPU it does
@@ -37,11 +63,9 @@ int main(int argc, char **argv)
     /* One BLAS thread per rank: ranks fill the cores, and a threaded GEMM sums in an order
      * that depends on the thread count, which would break bitwise reproducibility. */
     openblas_set_num_threads(1);
-    /* run and resume catch SIGTERM/SIGINT from the start: a stop during start-up ends in
-     * the first checkpoint and exit 3, never in the default action's 143. */
     const char *cmd0 = argc > 1 ? argv[1] : "";
-    if (!strcmp(cmd0, "run") || !strcmp(cmd0, "resume"))
-        gpmc_install_stop_handler();
+    if (strcmp(cmd0, "run") != 0 && strcmp(cmd0, "resume") != 0)
+        default_stop_action();
     MPI_Init(&argc, &argv);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages name the object instead */
     gpmc_error_library_init();             /* no library may abort a run */

@@ -190,7 +190,7 @@ static void explain_space(const run_ctx *ctx, const gpmc_results *res)
 static int tick(void *vctx, const gpmc_results *res)
 {
     run_ctx *ctx = vctx;
-    gpmc_progress_update(&ctx->progress, res->ndone, 0);
+    gpmc_progress_update(&ctx->progress, res, 0);
     if (gpmc_now() - ctx->last_checkpoint < ctx->checkpoint_every)
         return GPMC_OK;
     ctx->last_checkpoint = gpmc_now();
@@ -221,7 +221,7 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
         for (size_t p = 0; p < plan->P; p++)
             for (size_t t = 0; t < plan->T; t++)
                 total += gpmc_plan_in_shard(plan, p, t);
-        gpmc_progress_init(&ctx->progress, total - gpmc_results_todo(res), total);
+        gpmc_progress_init(&ctx->progress, res, total);
         ctx->last_checkpoint = ctx->last_full = gpmc_now();
         /* A new run owns FILE (the lock is held): a journal left beside an older FILE of
          * that name is not ours. Resume keeps it: it was replayed into res. */
@@ -241,6 +241,9 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
         gpmc_cli_fail(GPMC_EXIT_FAILURE);
         explain_space(ctx, res);
         fprintf(stderr, "gpmc: nothing was computed\n");
+        gpmc_progress_free(&ctx->progress);
+        if (ctx->have_journal)
+            gpmc_journal_free(&ctx->journal);
         return GPMC_EXIT_FAILURE;
     }
     gpmc_sched_hooks hooks = {tick, ctx};
@@ -249,7 +252,8 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
     if (rank != 0)
         return st ? GPMC_EXIT_FAILURE : stopped ? GPMC_EXIT_RESUMABLE : GPMC_EXIT_OK;
     size_t done = total - gpmc_results_todo(res);
-    gpmc_progress_finish(&ctx->progress, done);
+    gpmc_progress_finish(&ctx->progress, res);
+    gpmc_progress_free(&ctx->progress);
     /* Store what finished even after an error, so nothing computed is lost; a stop may
      * only append to the journal (fast), a finished run writes the whole file. */
     int wst = stopped && !st ? checkpoint(ctx, res, 1) : write_file(ctx, res);

@@ -1,6 +1,7 @@
 /* Dynamic scheduling with prefetch: every worker holds up to PREFETCH tasks, so it keeps
- * computing while rank 0 is busy with a trial of its own. Tasks go out point-major, so a
- * rank mostly stays on one point and reuses its workspace. */
+ * computing while rank 0 is busy with a trial of its own. One probe trial of every point
+ * goes out first (the cost model learns every point's cost early), then the rest
+ * point-major, so a rank mostly stays on one point and reuses its workspace. */
 #include "gpmc/sched.h"
 #include "gpmc/error.h"
 #include "gpmc/runner.h"
@@ -182,14 +183,26 @@ static int rank0(const gpmc_plan *plan, uint64_t seed, gpmc_results *res,
         st = st ? st : gpmc_error(GPMC_ENOMEM, "scheduler", "out of memory");
     if (st)
         fail(&m, st);
-    if (m.tasks)
-        for (size_t p = 0; p < plan->P; p++)
-            for (size_t t = 0; t < plan->T; t++)
-                if (gpmc_plan_in_shard(plan, p, t) && !res->done[p * plan->T + t]) {
-                    m.tasks[2 * m.ntasks] = p;
-                    m.tasks[2 * m.ntasks + 1] = t;
-                    m.ntasks++;
-                }
+    /* Probes first: one trial of every point, so the cost model (ETA) has every point's
+     * own timing early; then the rest point-major, so a rank stays on one point. Only the
+     * order changes: a trial's result depends on its stream alone. */
+    for (int pass = 0; pass < 2 && m.tasks; pass++)
+        for (size_t p = 0; p < plan->P; p++) {
+            size_t first = plan->T;
+            for (size_t t = 0; t < plan->T; t++) {
+                if (!gpmc_plan_in_shard(plan, p, t) || res->done[p * plan->T + t])
+                    continue;
+                if (first == plan->T)
+                    first = t;
+                if (pass == 0 ? t != first : t == first)
+                    continue;
+                m.tasks[2 * m.ntasks] = p;
+                m.tasks[2 * m.ntasks + 1] = t;
+                m.ntasks++;
+                if (pass == 0)
+                    break;
+            }
+        }
     m.active = size - 1;
     for (int q = 0; q < PREFETCH; q++)
         for (int w = 1; w < size; w++)

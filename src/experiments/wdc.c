@@ -445,6 +445,16 @@ static size_t wdc_workspace_bytes(const gpmc_point *pt)
     return add_sz(bytes, mul_sz(param_size(pt, P_PAIRS), sizeof(double)));
 }
 
+/* Relative cost: per evaluated pair the masked stacked products (n k(k+1)/2), the
+ * pre-activations (2 n k) and the k x k eigensolver (~k^3); plus sampling W (n k). */
+static double wdc_trial_cost(const gpmc_point *pt)
+{
+    double n = (double)param_size(pt, P_N), k = (double)param_size(pt, P_K);
+    double evals = (double)param_size(pt, P_PAIRS) + (double)param_size(pt, P_ANGLES) +
+                   (double)param_size(pt, P_SEARCH);
+    return evals * (n * k * (k + 1) / 2 + 2 * n * k + k * k * k) + n * k;
+}
+
 static int wdc_check(const gpmc_point *pt, char *msg, size_t msglen)
 {
     size_t n = param_size(pt, P_N), k = param_size(pt, P_K);
@@ -991,6 +1001,7 @@ const gpmc_experiment gpmc_exp_wdc = {
     .check = wdc_check,
     .workspace_alloc = wdc_alloc,
     .workspace_bytes = wdc_workspace_bytes,
+    .trial_cost = wdc_trial_cost,
     .workspace_free = wdc_free,
     .trial = wdc_trial,
 };
