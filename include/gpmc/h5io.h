@@ -40,6 +40,7 @@ typedef struct {
     long trials;
     char *experiment, *gpmc_version;
     char *blas_kernel; /* /code openblas_corename, NULL if the file does not say */
+    char *git_commit;  /* root git_commit of the build that wrote it, NULL if absent */
 } gpmc_h5_origin;
 
 int gpmc_h5_read_origin(const char *path, gpmc_h5_origin *origin);

@@ -796,6 +796,7 @@ void gpmc_h5_origin_free(gpmc_h5_origin *o)
     free(o->experiment);
     free(o->gpmc_version);
     free(o->blas_kernel);
+    free(o->git_commit);
     for (size_t i = 0; i < o->noverrides; i++)
         free(o->overrides[i]);
     free(o->overrides);
@@ -843,6 +844,10 @@ int gpmc_h5_read_origin(const char *file_path, gpmc_h5_origin *o)
     if (!st && (read_attr_num(file, "seed", H5T_NATIVE_ULLONG, &seed) ||
                 read_attr_num(file, "trials", H5T_NATIVE_LLONG, &trials)))
         st = GPMC_EINVAL;
+    if (!st && H5Aexists(file, "git_commit") > 0) {
+        o->git_commit = read_attr_str(file, "git_commit");
+        gpmc_error_clear();
+    }
     /* Optional (files before it lack it): the BLAS kernel that computed the trials. */
     if (!st && H5Lexists(file, "code", H5P_DEFAULT) > 0) {
         hid_t code = H5Gopen2(file, "code", H5P_DEFAULT);

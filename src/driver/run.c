@@ -575,9 +575,15 @@ int gpmc_cmd_merge(int argc, char **argv)
         gpmc_stored_run part;
         st = gpmc_stored_run_open(&part, parts[i], 1);
         st = st ? st : same_origin(&base.origin, &part.origin, parts[i]);
-        if (!st)
+        if (!st) {
             warn_kernel(parts[i], part.origin.blas_kernel, base.origin.blas_kernel,
                         "the first part used");
+            if (part.origin.git_commit && base.origin.git_commit &&
+                strcmp(part.origin.git_commit, base.origin.git_commit))
+                fprintf(stderr, "gpmc: warning: %s was written by build %s, the first part by "
+                                "%s: trials agree to rounding, not necessarily bitwise\n",
+                        parts[i], part.origin.git_commit, base.origin.git_commit);
+        }
         for (size_t p = 0; p < base.plan.P && !st; p++)
             for (size_t t = 0; t < base.plan.T; t++) {
                 if (!part.res.done[p * base.plan.T + t])

@@ -122,4 +122,12 @@ sys.exit(0 if a['openblas_corename'] == 'Prescott' and a['openblas_kernel_origin
 "$GPMC" merge "$tmp/km.h5" "$tmp/k0.h5" "$tmp/k1.h5" 2>"$tmp/err"; rc=$?
 [ $rc -eq 0 ] && grep -q "warning: .*k1.h5 was computed with the OpenBLAS Nehalem kernel" "$tmp/err" \
     && ok "merge of parts from two kernels warns (and merges)" || notok "merge kernel warning" "rc=$rc $(cat "$tmp/err")"
+# Parts of two builds: merged, with a warning naming both.
+cp "$tmp/k1.h5" "$tmp/kb.h5"
+"$PYTHON" -c "import h5py; h5py.File('$tmp/kb.h5', 'a').attrs['git_commit'] = 'other-build'"
+OPENBLAS_CORETYPE=Prescott "$GPMC" run "$tmp/s.ini" --shard 1/2 -o "$tmp/k2.h5" 2>/dev/null
+"$PYTHON" -c "import h5py; h5py.File('$tmp/k2.h5', 'a').attrs['git_commit'] = 'other-build'"
+"$GPMC" merge "$tmp/kbm.h5" "$tmp/k0.h5" "$tmp/k2.h5" 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] && grep -q "k2.h5 was written by build other-build" "$tmp/err" \
+    && ok "merge of parts from two builds warns (and merges)" || notok "merge build warning" "rc=$rc $(cat "$tmp/err")"
 finish
