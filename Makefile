@@ -174,10 +174,11 @@ clean:
 	rm -rf build build-asan
 
 # ---- make fuzz: libFuzzer harnesses (tests/fuzz/), not part of check or CI ----
-# `make fuzz [FUZZ_SECONDS=60] [FUZZ_ARGS='-jobs=4 ...']`: builds the library and
-# tests/fuzz/fuzz_*.c with clang under libFuzzer + ASan + UBSan in $(FUZZ_BUILD)/, runs each
-# harness FUZZ_SECONDS from the seeds in tests/fuzz/corpus/<harness>/, prints executions,
-# coverage and crashes per harness; non-zero exit when one crashed (tests/fuzz/run_fuzz.sh).
+# `make fuzz [FUZZ_SECONDS=60] [FUZZ_HARNESS=fuzz_spec] [FUZZ_ARGS='-fork=2 ...']` builds
+# the library and tests/fuzz/fuzz_*.c with clang under libFuzzer + ASan + UBSan in
+# $(FUZZ_BUILD)/, replays tests/fuzz/crashes/, runs each harness FUZZ_SECONDS from the seeds
+# in tests/fuzz/corpus/<harness>/ and prints executions, coverage and crashes per harness;
+# non-zero exit on a crash. Details: tests/fuzz/run_fuzz.sh. `make fuzz-clean` removes it.
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
@@ -190,7 +191,7 @@ FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/version.o
 FUZZ_LIB_CFLAGS = -std=c11 -Wall -Wextra -O1 -g -D_POSIX_C_SOURCE=200809L -Iinclude \
                   $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build fuzz-cc fuzz-clean
 
 # (Not defined in the sub-make that writes $(FUZZ_BUILD)/version.c with BUILD=$(FUZZ_BUILD).)
 ifneq ($(BUILD),$(FUZZ_BUILD))
@@ -199,6 +200,15 @@ fuzz: fuzz-build
 	  sh tests/fuzz/run_fuzz.sh $(FUZZ_HARNESS)
 
 fuzz-build: $(FUZZ_BIN)
+
+fuzz-cc:
+	@$(FUZZ_CC) --version >/dev/null 2>&1 || { echo "fuzz: no $(FUZZ_CC); on Debian:" \
+	  "apt-get install -y clang libclang-rt-14-dev"; exit 1; }
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+$(FUZZ_LIB_OBJ): | fuzz-cc
 
 $(FUZZ_BUILD)/version.c: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) OPT=-O1 SANITIZE="$(FUZZ_SAN) -fsanitize=fuzzer" $@
