@@ -4,6 +4,12 @@
 # wall time it must be within a factor 1.5 of the time that really remained. The mean rate
 # so far (the old ETA) is printed beside it: it is off by far more on such a sweep.
 . tests/mpi/lib.sh
+# A timing property of the plain build: under the sanitizers every part of a run slows by
+# a different factor, so the check says it did not run there rather than pass or fail.
+case $BUILD in *asan*)
+    echo "skip - ETA at half time within 1.5x: timing is not meaningful under ASan ($BUILD)"
+    exit 0 ;;
+esac
 cat >"$tmp/s.ini" <<INI
 [run]
 experiment = wdc
