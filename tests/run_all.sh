@@ -38,8 +38,10 @@ slurm=
 for s in tests/cli/test_*.sh tests/mpi/test_*.sh tests/specs/test_*.sh $slurm; do
     [ -f "$s" ] || continue
     name=$(basename "$(dirname "$s")")_$(basename "$s" .sh)
+    t0=$(date +%s)
     BUILD=$BUILD PYTHON=$PYTHON sh "$s" >"$log/$name.out" 2>&1
     rc=$?
+    secs=$(( $(date +%s) - t0 ))
     p=$(grep -c '^ok - ' "$log/$name.out")
     f=$(grep -c '^not ok - ' "$log/$name.out")
     s=$(grep -c '^skip - ' "$log/$name.out")
@@ -48,7 +50,7 @@ for s in tests/cli/test_*.sh tests/mpi/test_*.sh tests/specs/test_*.sh $slurm; d
     add "$p" "$f"
     skipped=$((skipped + s))
     [ "$s" -ne 0 ] && grep '^skip - ' "$log/$name.out" | sed "s/^/SKIP $name: /"
-    if [ "$f" -ne 0 ]; then echo "FAIL $name:"; cat "$log/$name.out"; else echo "ok   $name ($p)"; fi
+    if [ "$f" -ne 0 ]; then echo "FAIL $name (${secs}s):"; cat "$log/$name.out"; else echo "ok   $name ($p, ${secs}s)"; fi
 done
 
 # pytest: the analysis tools, against files written by this build's gpmc.
