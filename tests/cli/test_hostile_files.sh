@@ -28,13 +28,20 @@ $2"
 refused() {
     sum=$(cksum <"$tmp/$1.h5")
     why=
+    # The three readers at once (each is mostly start-up, long under ASan).
     for cmd in info resume merge; do
-        case $cmd in
-            merge) "$GPMC" merge "$tmp/m_$1.h5" "$tmp/good.h5" "$tmp/$1.h5" >/dev/null 2>"$tmp/err" ;;
-            *) "$GPMC" $cmd "$tmp/$1.h5" >/dev/null 2>"$tmp/err" ;;
-        esac
-        rc=$?
-        [ $rc -eq 2 ] && grep -q "$1.h5.*$2" "$tmp/err" || why="$why $cmd: rc=$rc $(cat "$tmp/err");"
+        (
+            case $cmd in
+                merge) "$GPMC" merge "$tmp/m_$1.h5" "$tmp/good.h5" "$tmp/$1.h5" >/dev/null 2>"$tmp/err.$cmd" ;;
+                *) "$GPMC" $cmd "$tmp/$1.h5" >/dev/null 2>"$tmp/err.$cmd" ;;
+            esac
+            echo $? >"$tmp/rc.$cmd"
+        ) &
+    done
+    wait
+    for cmd in info resume merge; do
+        rc=$(cat "$tmp/rc.$cmd")
+        [ "$rc" -eq 2 ] && grep -q "$1.h5.*$2" "$tmp/err.$cmd" || why="$why $cmd: rc=$rc $(cat "$tmp/err.$cmd");"
     done
     [ "$(cksum <"$tmp/$1.h5")" = "$sum" ] && [ ! -e "$tmp/m_$1.h5" ] || why="$why file touched;"
     [ -z "$why" ] && ok "$1: exit 2, '$2'" || notok "$1" "$why"
