@@ -26,8 +26,8 @@ typedef struct {
 int gpmc_h5_write(const char *path, const gpmc_results *res, const gpmc_h5_meta *meta,
                   gpmc_h5_report *report);
 
-/* About how many bytes gpmc_h5_write(res) puts on disk (for "needs about X MB"). */
-double gpmc_h5_estimate_bytes(const gpmc_results *res);
+/* About how many bytes gpmc_h5_write puts on disk for this plan ("needs about X MB",
+ * the memory estimate). */
 double gpmc_h5_estimate_plan_bytes(const gpmc_plan *plan);
 
 /* What a file says about how it was made: enough to rebuild its spec and plan. */

@@ -22,6 +22,9 @@ typedef struct {
     size_t appended;   /* records in the journal */
 } gpmc_journal;
 
+/* FILE.journal into out (GPMC_EINVAL if it does not fit). */
+int gpmc_journal_path(char *out, size_t len, const char *file);
+
 /* The identity that ties a journal to its run. */
 uint64_t gpmc_journal_identity(const gpmc_plan *plan);
 

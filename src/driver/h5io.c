@@ -647,11 +647,6 @@ double gpmc_h5_estimate_plan_bytes(const gpmc_plan *plan)
            2048 * P * (arrays > 0) + 65536 + (double)strlen(plan->spec->text);
 }
 
-double gpmc_h5_estimate_bytes(const gpmc_results *res)
-{
-    return gpmc_h5_estimate_plan_bytes(res->plan);
-}
-
 /* Write all of buf to a new file `name` and fsync it; errno's text on failure. */
 static int write_image(const char *name, const void *buf, size_t len)
 {
@@ -824,23 +819,14 @@ int gpmc_h5_read_origin(const char *file_path, gpmc_h5_origin *o)
     char *overrides = NULL, *shard = NULL;
     unsigned long long seed = 0;
     long long trials = 0;
-    /* Each read names what it lacks; the first failure is the message. */
-    if (!st && !(o->spec_path = read_attr_str(file, "spec_path")))
-        st = GPMC_EINVAL;
-    if (!st && !(o->spec_text = read_attr_str(file, "spec")))
-        st = GPMC_EINVAL;
-    if (!st && !(o->created = read_attr_str(file, "created")))
-        st = GPMC_EINVAL;
-    if (!st && !(o->command_line = read_attr_str(file, "command_line")))
-        st = GPMC_EINVAL;
-    if (!st && !(o->experiment = read_attr_str(file, "experiment")))
-        st = GPMC_EINVAL;
-    if (!st && !(o->gpmc_version = read_attr_str(file, "gpmc_version")))
-        st = GPMC_EINVAL;
-    if (!st && !(overrides = read_attr_str(file, "overrides")))
-        st = GPMC_EINVAL;
-    if (!st && !(shard = read_attr_str(file, "shard")))
-        st = GPMC_EINVAL;
+    /* The required string attributes, in order; the first missing one is the message. */
+    struct { const char *name; char **dst; } strs[] = {
+        {"spec_path", &o->spec_path}, {"spec", &o->spec_text}, {"created", &o->created},
+        {"command_line", &o->command_line}, {"experiment", &o->experiment},
+        {"gpmc_version", &o->gpmc_version}, {"overrides", &overrides}, {"shard", &shard}};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs && !st; i++)
+        if (!(*strs[i].dst = read_attr_str(file, strs[i].name)))
+            st = GPMC_EINVAL;
     if (!st && (read_attr_num(file, "seed", H5T_NATIVE_ULLONG, &seed) ||
                 read_attr_num(file, "trials", H5T_NATIVE_LLONG, &trials)))
         st = GPMC_EINVAL;

@@ -35,7 +35,7 @@ uint64_t gpmc_journal_identity(const gpmc_plan *plan)
     return gpmc_hash_bytes(h, nums, sizeof nums);
 }
 
-static int journal_path(char *out, size_t len, const char *file)
+int gpmc_journal_path(char *out, size_t len, const char *file)
 {
     if ((size_t)snprintf(out, len, "%s.journal", file) >= len)
         return gpmc_error(GPMC_EINVAL, file, "path too long");
@@ -45,7 +45,7 @@ static int journal_path(char *out, size_t len, const char *file)
 int gpmc_journal_init(gpmc_journal *j, const char *file, const gpmc_results *res)
 {
     memset(j, 0, sizeof *j);
-    int st = journal_path(j->path, sizeof j->path, file);
+    int st = gpmc_journal_path(j->path, sizeof j->path, file);
     if (st)
         return st;
     size_t n = res->plan->P * res->plan->T;
@@ -140,7 +140,7 @@ int gpmc_journal_replay(const char *file, gpmc_results *res, size_t *replayed)
     const gpmc_plan *plan = res->plan;
     char path[4096];
     *replayed = 0;
-    int st = journal_path(path, sizeof path, file);
+    int st = gpmc_journal_path(path, sizeof path, file);
     if (st)
         return st;
     FILE *f = fopen(path, "rb");

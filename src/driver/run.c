@@ -181,7 +181,7 @@ static int checkpoint(run_ctx *ctx, const gpmc_results *res, int stop)
 /* What a write would take: the file size against the free space (after a failure). */
 static void explain_space(const run_ctx *ctx, const gpmc_results *res)
 {
-    double need = gpmc_h5_estimate_bytes(res), avail = free_bytes(ctx->out);
+    double need = gpmc_h5_estimate_plan_bytes(res->plan), avail = free_bytes(ctx->out);
     if (avail >= 0)
         fprintf(stderr, "gpmc: %s needs about %.2f MB; %.2f MB free there\n", ctx->out,
                 need / 1e6, avail / 1e6);
@@ -225,11 +225,9 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
         ctx->last_checkpoint = ctx->last_full = gpmc_now();
         /* A new run owns FILE (the lock is held): a journal left beside an older FILE of
          * that name is not ours. Resume keeps it: it was replayed into res. */
-        char jp[4200];
-        snprintf(jp, sizeof jp, "%s.journal", ctx->out);
-        if (ctx->write_first)
-            unlink(jp);
         ctx->have_journal = gpmc_journal_init(&ctx->journal, ctx->out, res) == GPMC_OK;
+        if (ctx->have_journal && ctx->write_first)
+            unlink(ctx->journal.path);
     }
     /* The first file before the first trial: a run that cannot write stops now rather
      * than after computing everything, and a stop at any moment leaves a file that
@@ -274,10 +272,9 @@ static int execute(run_ctx *ctx, const gpmc_plan *plan, gpmc_results *res)
     }
     if (stopped) {
         struct stat jb;
-        char jp[4200];
-        snprintf(jp, sizeof jp, "%s.journal", ctx->out);
+        int journaled = ctx->have_journal && stat(ctx->journal.path, &jb) == 0;
         fprintf(stderr, "gpmc: stopped: %zu/%zu trials stored in %s%s; continue with: gpmc resume %s\n",
-                done, total, ctx->out, stat(jp, &jb) == 0 ? " and its .journal" : "", ctx->out);
+                done, total, ctx->out, journaled ? " and its .journal" : "", ctx->out);
         return GPMC_EXIT_RESUMABLE;
     }
     fprintf(stderr, "gpmc: wrote %s (%zu trials, %zu points)\n", ctx->out, done, plan->P);

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+import fixtures
 import gpmc_h5
 import plot
 import table
@@ -26,19 +27,7 @@ STATS = ("mean", "std", "min", "q05", "q50", "q95", "max", "n")
 
 
 def run_gpmc(tmp_path):
-    gpmc = os.environ.get("GPMC_BIN")
-    if not gpmc:
-        pytest.fail("GPMC_BIN is not set: this test needs a built gpmc binary, e.g. "
-                    "GPMC_BIN=build/gpmc /usr/bin/python3 -m pytest tests/analysis "
-                    "(make check sets it)", pytrace=False)
-    if not (os.path.isfile(gpmc) and os.access(gpmc, os.X_OK)):
-        pytest.fail(f"GPMC_BIN={gpmc} is not an executable file", pytrace=False)
-    out = tmp_path / "tmp.h5"
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    r = subprocess.run([gpmc, "run", str(SPEC), "-o", str(out)], capture_output=True,
-                       text=True, timeout=600, env=env)
-    assert r.returncode == 0, f"gpmc run failed (exit {r.returncode})\n{r.stdout}\n{r.stderr}"
-    return out
+    return fixtures.run_gpmc(tmp_path / "tmp.h5", spec=SPEC)
 
 
 def check_root(f):
