@@ -23,7 +23,10 @@ typedef enum {
 enum {
     /* A search or solver budget: left out of the stream key, so changing it keeps the
      * sampled matrices of every trial and shows what the extra effort buys. */
-    GPMC_PARAM_NOHASH = 1u << 0
+    GPMC_PARAM_NOHASH = 1u << 0,
+    /* A trial's duration grows with this REAL without bound (e.g. a sleep): smoke tests
+     * such as the edge sweep keep it at most twice its default (1 if the default is 0). */
+    GPMC_PARAM_COSTLY = 1u << 1
 };
 
 typedef struct {
@@ -132,6 +135,9 @@ static inline int gpmc_stream_poll(const gpmc_stream *s)
 typedef struct gpmc_experiment {
     const char *name;
     const char *summary;
+    /* 1: a tool for testing gpmc itself (e.g. the scheduler), listed apart from the science
+     * under "diagnostics" by `gpmc list`. */
+    int diagnostic;
     const gpmc_param_def *params;
     size_t nparams;
     const gpmc_field_def *fields;

@@ -50,6 +50,37 @@ static const char *type_name(gpmc_param_type t)
     return "?";
 }
 
+static void print_experiment(const gpmc_experiment *exp)
+{
+    printf("%s — %s\n  parameters:\n", exp->name, exp->summary);
+    for (size_t i = 0; i < exp->nparams; i++) {
+        const gpmc_param_def *d = &exp->params[i];
+        char range[96] = "";
+        if (d->type == GPMC_PARAM_CHOICE)
+            snprintf(range, sizeof range, " {%s}", d->choices);
+        else if (d->type != GPMC_PARAM_BOOL)
+            snprintf(range, sizeof range, " [%g, %g]", d->min, d->max);
+        printf("    %-16s %-9s %s%s%s%s%s\n      %s\n", d->name, type_name(d->type),
+               d->def ? "default " : "required", d->def ? d->def : "", range,
+               (d->flags & GPMC_PARAM_NOHASH) ? " (not in the stream key: same matrices)" : "", "",
+               d->doc);
+    }
+    printf("  outputs:\n");
+    for (size_t f = 0; f < exp->nfields; f++) {
+        const gpmc_field_def *fd = &exp->fields[f];
+        char where[128];
+        if (fd->shape)
+            snprintf(where, sizeof where, "/points/<p>/%s (T,%s)%s%s", fd->name, fd->shape,
+                     fd->when ? " if " : "", fd->when ? fd->when : "");
+        else
+            snprintf(where, sizeof where, "/%s/%s (P,T)",
+                     (fd->flags & GPMC_FIELD_TIMING) ? "timing" : "trials", fd->name);
+        printf("    %-40s %s%s%s%s\n", where, fd->doc, fd->units ? " [" : "",
+               fd->units ? fd->units : "", fd->units ? "]" : "");
+    }
+    printf("\n");
+}
+
 int gpmc_cmd_list(int argc, char **argv)
 {
     (void)argv;
@@ -59,35 +90,16 @@ int gpmc_cmd_list(int argc, char **argv)
         printf("usage: gpmc list\n\nThe experiments, their parameters (spec keys) and outputs.\n");
         return GPMC_EXIT_OK;
     }
-    for (size_t e = 0; gpmc_experiments[e]; e++) {
-        const gpmc_experiment *exp = gpmc_experiments[e];
-        printf("%s — %s\n  parameters:\n", exp->name, exp->summary);
-        for (size_t i = 0; i < exp->nparams; i++) {
-            const gpmc_param_def *d = &exp->params[i];
-            char range[96] = "";
-            if (d->type == GPMC_PARAM_CHOICE)
-                snprintf(range, sizeof range, " {%s}", d->choices);
-            else if (d->type != GPMC_PARAM_BOOL)
-                snprintf(range, sizeof range, " [%g, %g]", d->min, d->max);
-            printf("    %-16s %-9s %s%s%s%s%s\n      %s\n", d->name, type_name(d->type),
-                   d->def ? "default " : "required", d->def ? d->def : "", range,
-                   (d->flags & GPMC_PARAM_NOHASH) ? " (not in the stream key: same matrices)" : "", "",
-                   d->doc);
+    /* The science first; the tools for testing gpmc itself after, under their heading. */
+    for (int diag = 0; diag <= 1; diag++) {
+        int heading = 0;
+        for (size_t e = 0; gpmc_experiments[e]; e++) {
+            if (gpmc_experiments[e]->diagnostic != diag)
+                continue;
+            if (diag && !heading++)
+                printf("diagnostics (for testing gpmc itself, not the theory):\n\n");
+            print_experiment(gpmc_experiments[e]);
         }
-        printf("  outputs:\n");
-        for (size_t f = 0; f < exp->nfields; f++) {
-            const gpmc_field_def *fd = &exp->fields[f];
-            char where[128];
-            if (fd->shape)
-                snprintf(where, sizeof where, "/points/<p>/%s (T,%s)%s%s", fd->name, fd->shape,
-                         fd->when ? " if " : "", fd->when ? fd->when : "");
-            else
-                snprintf(where, sizeof where, "/%s/%s (P,T)",
-                         (fd->flags & GPMC_FIELD_TIMING) ? "timing" : "trials", fd->name);
-            printf("    %-40s %s%s%s%s\n", where, fd->doc, fd->units ? " [" : "",
-                   fd->units ? fd->units : "", fd->units ? "]" : "");
-        }
-        printf("\n");
     }
     return GPMC_EXIT_OK;
 }

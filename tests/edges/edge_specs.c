@@ -18,7 +18,7 @@
  *         CHOICE their default;
  *   lo    the minimum (REAL: at least -1e6);
  *   hi    the maximum that fits a small budget: INT min(max, max(2 x default, 16)),
- *         REAL the maximum up to 1e6;
+ *         REAL the maximum up to 1e6 (GPMC_PARAM_COSTLY: twice the default, or 1);
  * and lists of 1, 2, GPMC_LIST_MAX and GPMC_LIST_MAX + 1 elements. When a case breaks a
  * cross-constraint (e.g. k <= n), the generator repairs it by moving one parameter that
  * is not the case's subject (doubling it up to hi, or hi, or lo), found by asking
@@ -131,6 +131,8 @@ static double v_hi(const gpmc_param_def *d)
     double dv = def_num(d);
     if (is_int_type(d->type))
         return clampd(d, isnan(dv) ? 16 : fmax(2 * dv, 16));
+    if (d->flags & GPMC_PARAM_COSTLY)
+        return clampd(d, isnan(dv) || dv <= 0 ? 1 : 2 * dv);
     if (d->max <= 1e6)
         return d->max;
     return clampd(d, isnan(dv) ? 1 : fmax(2 * fabs(dv), 1));
