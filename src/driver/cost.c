@@ -43,10 +43,11 @@ double gpmc_cost_done_seconds(const gpmc_results *res)
     return s;
 }
 
-double gpmc_cost_remaining(const gpmc_cost *c, const gpmc_results *res, double *est)
+size_t gpmc_cost_estimate(const gpmc_cost *c, const gpmc_results *res, double *est,
+                          double *mean_out)
 {
     const gpmc_plan *plan = c->plan;
-    size_t T = plan->T;
+    size_t T = plan->T, measured = 0;
     double all_s = 0, all_n = 0, decl_s = 0, decl_w = 0;
     /* Pass 1: per-point means where measured; the calibrations. */
     for (size_t p = 0; p < plan->P; p++) {
@@ -57,6 +58,7 @@ double gpmc_cost_remaining(const gpmc_cost *c, const gpmc_results *res, double *
                 n++;
             }
         est[p] = n > 0 ? s / n : NAN;
+        measured += n > 0;
         all_s += s;
         all_n += n;
         if (n > 0 && c->declared && c->declared[p] > 0) {
@@ -64,18 +66,29 @@ double gpmc_cost_remaining(const gpmc_cost *c, const gpmc_results *res, double *
             decl_w += n * c->declared[p];
         }
     }
-    if (all_n == 0)
+    double scale = decl_w > 0 ? decl_s / decl_w : NAN;
+    if (mean_out)
+        *mean_out = all_n > 0 ? all_s / all_n : NAN;
+    /* Pass 2: the unmeasured points with a declared cost. With nothing measured yet, the
+     * declared costs in their own unit still order the points (all are in that unit). */
+    for (size_t p = 0; p < plan->P; p++)
+        if (isnan(est[p]) && c->declared && c->declared[p] > 0)
+            est[p] = isfinite(scale) ? scale * c->declared[p] : c->declared[p];
+    return measured;
+}
+
+double gpmc_cost_remaining(const gpmc_cost *c, const gpmc_results *res, double *est)
+{
+    const gpmc_plan *plan = c->plan;
+    double mean;
+    if (gpmc_cost_estimate(c, res, est, &mean) == 0)
         return NAN;
-    double mean = all_s / all_n, scale = decl_w > 0 ? decl_s / decl_w : NAN;
-    /* Pass 2: the unmeasured points, and the sum over the shard's remaining tasks. */
     double remaining = 0;
     for (size_t p = 0; p < plan->P; p++) {
-        if (isnan(est[p]))
-            est[p] = c->declared && c->declared[p] > 0 && isfinite(scale) ? scale * c->declared[p]
-                                                                          : mean;
-        for (size_t t = 0; t < T; t++)
-            if (!res->done[p * T + t] && gpmc_plan_in_shard(plan, p, t))
-                remaining += est[p];
+        double e = isnan(est[p]) ? mean : est[p]; /* unknown: the mean trial so far */
+        for (size_t t = 0; t < plan->T; t++)
+            if (!res->done[p * plan->T + t] && gpmc_plan_in_shard(plan, p, t))
+                remaining += e;
     }
     return remaining;
 }
