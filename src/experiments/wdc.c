@@ -19,260 +19,26 @@
  *      then on pairs with the rest (substream 4), climbing from the best pairs found.
  *      Every budget counts evaluated pairs: pairs_evaluated = pairs + angles + search.
  *
- * The search: batched moves with one adaptive step size per parent. Each batch gives
- * every parent B/P children. Three in four are random steps (x, y, or both moved by a
- * Gaussian step of angle ~sigma, or both moved by the same step, which keeps the angle
- * of near-parallel and near-antipodal pairs); one in four is a targeted flip: with v the
- * top eigenvector of the parent's deviation matrix, x or y is moved just across the
- * hyperplane of a row w_i whose (w_i.v)^2 the flip adds to (or removes from) v^T D v,
- * drawn with weight gain / distance (see flip_weights). The best child replaces its
- * parent if it is better (sigma *= 2, up to 1), else sigma /= 2, and a parent whose sigma
- * falls below 1e-6 restarts at sigma = 0.3. The diagonal search starts from a batch of
- * fresh random x (global coverage), the pair search from the best random/angle pairs
- * and the best diagonal.
- *
- * Why not GSL's Nelder-Mead: the objective is piecewise smooth and jumps wherever a row
- * of W changes sign on x or y (2n hyperplanes), and is flat in G between them, so a
- * simplex stalls on the jumps; and Nelder-Mead proposes one point at a time, while one
- * pair alone costs matrix-vector products over all n rows (memory bound) while a batch
- * of B pairs costs GEMMs running near peak: measured with tests/bench/bench_wdc, one
- * pair per call gives 11k pairs/s at (n, k) = (2000, 20) and 105k at (500, 10), a batch
- * of 128 gives 29k and 221k, so batched moves try 2-3x more candidates in the same
- * time, and the flips jump across cell boundaries by construction.
- *
- * The evaluator (gpmc_wdc_eval, include/gpmc/wdc.h): for a batch of B pairs,
- *   Z = [X; Y] W^T                       one dgemm, 2B x n (chunks of rows of W)
- *   M_{b,i} = 1{Z_{x_b,i} > 0} 1{Z_{y_b,i} > 0}
- *   G = M O, O_{i,:} = packed upper triangle of w_i w_i^T     one dgemm, B x k(k+1)/2
- *   dev_b = || unpack(G_b) - alpha Q_{x_b,y_b} ||  via gpmc_symeig (max |eigenvalue|).
- * O is built once per W when it fits in OP_FULL_MAX doubles; for huge n it is rebuilt
- * per chunk of rows (cost k^2 per row per batch, 1/(2B) of the GEMM). */
-#include "gpmc/wdc.h"
+ * Steps 2-4 are the shared supremum search (include/gpmc/search.h) over pairs (x, y):
+ * this file is its WDC objective. The values come from the batched evaluator
+ * gpmc_wdc_eval (include/gpmc/wdc_eval.h); the flips aim with the top eigenvector of the
+ * deviation matrix D and cross the hyperplanes of the rows w_i of W, both x and y gated
+ * (a row counts iff w_i.x > 0 and w_i.y > 0); the diagonal is the tie y = x. */
 #include "gpmc/error.h"
 #include "gpmc/experiment.h"
 #include "gpmc/linalg.h"
 #include "gpmc/rng.h"
+#include "gpmc/search.h"
+#include "gpmc/sizes.h"
 #include "gpmc/stats.h"
 #include "gpmc/theory.h"
+#include "gpmc/wdc_eval.h"
 
-#include <gsl/gsl_randist.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define PI 3.14159265358979323846
-
-/* ===== the batched evaluator ======================================================== */
-
-/* Rows of W per chunk of the pre-activation and mask matrices: Z (2B x CHUNK) and M
- * (B x CHUNK) stay in L2 between the first GEMM, the mask loop and the second GEMM. */
-#define CHUNK 512
-/* Largest stacked outer-product matrix built once per W (256 MiB). */
-#define OP_FULL_MAX ((size_t)1 << 25)
-
-struct gpmc_wdc_eval {
-    size_t n, k, batch, P, chunk;
-    int op_full;         /* O holds all n rows (else one chunk, rebuilt per batch) */
-    const double *w;
-    double alpha;
-    double *op;          /* (op_full ? n : chunk) x P */
-    double *xy;          /* 2 batch x k: the x rows, then the y rows */
-    double *z;           /* 2 batch x chunk */
-    double *mask;        /* batch x chunk */
-    double *g;           /* batch x P: packed masked Grams */
-    double *q;           /* k x k */
-    double *dm;          /* k x k: a deviation matrix */
-    gpmc_symeig *eig;
-};
-
-/* a * b for sizes, SIZE_MAX on overflow. */
-static size_t mul_sz(size_t a, size_t b)
-{
-    return a != 0 && b > SIZE_MAX / a ? SIZE_MAX : a * b;
-}
-
-static size_t add_sz(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
-
-static void eval_shape(size_t n, size_t k, size_t *P, size_t *chunk, int *op_full)
-{
-    *P = k % 2 == 0 ? mul_sz(k / 2, k + 1) : mul_sz(k, (k + 1) / 2);
-    *chunk = n < CHUNK ? n : CHUNK;
-    *op_full = mul_sz(n, *P) <= OP_FULL_MAX;
-}
-
-size_t gpmc_wdc_eval_bytes(size_t n, size_t k, size_t batch)
-{
-    size_t P, chunk;
-    int op_full;
-    eval_shape(n, k, &P, &chunk, &op_full);
-    size_t d = mul_sz(op_full ? n : chunk, P);
-    d = add_sz(d, mul_sz(mul_sz(2, batch), k));
-    d = add_sz(d, mul_sz(mul_sz(3, batch), chunk));
-    d = add_sz(d, mul_sz(batch, P));
-    d = add_sz(d, mul_sz(3, mul_sz(k, k))); /* q, dm, and the eigensolver's copy */
-    return mul_sz(d, sizeof(double));
-}
-
-gpmc_wdc_eval *gpmc_wdc_eval_alloc(size_t n, size_t k, size_t batch)
-{
-    if (n == 0 || k == 0 || batch == 0 || gpmc_wdc_eval_bytes(n, k, batch) == SIZE_MAX)
-        return NULL;
-    gpmc_wdc_eval *ev = calloc(1, sizeof *ev);
-    if (!ev)
-        return NULL;
-    ev->n = n;
-    ev->k = k;
-    ev->batch = batch;
-    eval_shape(n, k, &ev->P, &ev->chunk, &ev->op_full);
-    ev->op = malloc((ev->op_full ? n : ev->chunk) * ev->P * sizeof(double));
-    ev->xy = malloc(2 * batch * k * sizeof(double));
-    ev->z = malloc(2 * batch * ev->chunk * sizeof(double));
-    ev->mask = malloc(batch * ev->chunk * sizeof(double));
-    ev->g = malloc(batch * ev->P * sizeof(double));
-    ev->q = malloc(k * k * sizeof(double));
-    ev->dm = malloc(k * k * sizeof(double));
-    ev->eig = gpmc_symeig_alloc(k);
-    if (!ev->op || !ev->xy || !ev->z || !ev->mask || !ev->g || !ev->q || !ev->dm || !ev->eig) {
-        gpmc_wdc_eval_free(ev);
-        return NULL;
-    }
-    return ev;
-}
-
-void gpmc_wdc_eval_free(gpmc_wdc_eval *ev)
-{
-    if (!ev)
-        return;
-    free(ev->op);
-    free(ev->xy);
-    free(ev->z);
-    free(ev->mask);
-    free(ev->g);
-    free(ev->q);
-    free(ev->dm);
-    gpmc_symeig_free(ev->eig);
-    free(ev);
-}
-
-/* Rows r0..r0+nr of O: the packed upper triangle of w_i w_i^T, row-major order. */
-static void build_op(const double *w, size_t k, size_t P, size_t r0, size_t nr, double *op)
-{
-    for (size_t i = 0; i < nr; i++) {
-        const double *wi = w + (r0 + i) * k;
-        double *o = op + i * P;
-        for (size_t a = 0; a < k; a++) {
-            double wa = wi[a];
-            for (size_t b = a; b < k; b++)
-                *o++ = wa * wi[b];
-        }
-    }
-}
-
-void gpmc_wdc_eval_set_w(gpmc_wdc_eval *ev, const double *w, double alpha)
-{
-    ev->w = w;
-    ev->alpha = alpha;
-    if (ev->op_full)
-        build_op(w, ev->k, ev->P, 0, ev->n, ev->op);
-}
-
-/* ev->g[b] = packed W_{+,x_b}^T W_{+,y_b} for the nb pairs in ev->xy (x rows 0..nb,
- * y rows nb..2nb). */
-static void masked_grams(gpmc_wdc_eval *ev, size_t nb)
-{
-    size_t n = ev->n, k = ev->k, P = ev->P;
-    for (size_t c0 = 0; c0 < n; c0 += ev->chunk) {
-        size_t cn = n - c0 < ev->chunk ? n - c0 : ev->chunk;
-        const double *wc = ev->w + c0 * k;
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(2 * nb), (int)cn, (int)k,
-                    1.0, ev->xy, (int)k, wc, (int)k, 0.0, ev->z, (int)cn);
-        for (size_t b = 0; b < nb; b++) {
-            const double *zx = ev->z + b * cn, *zy = ev->z + (nb + b) * cn;
-            double *m = ev->mask + b * cn;
-            for (size_t i = 0; i < cn; i++) { /* 1{min > 0}: min + compare vectorise */
-                double lo = zx[i] < zy[i] ? zx[i] : zy[i];
-                m[i] = lo > 0 ? 1.0 : 0.0;
-            }
-        }
-        const double *op = ev->op + c0 * P;
-        if (!ev->op_full) {
-            build_op(ev->w, k, P, c0, cn, ev->op);
-            op = ev->op;
-        }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)P, (int)cn, 1.0,
-                    ev->mask, (int)cn, op, (int)P, c0 == 0 ? 0.0 : 1.0, ev->g, (int)P);
-    }
-}
-
-/* ev->dm (upper triangle; both if `full`) = unpack(g_b) - alpha Q_{x,y}. */
-static void deviation_matrix(gpmc_wdc_eval *ev, size_t b, const double *x, const double *y,
-                             int full)
-{
-    size_t k = ev->k;
-    const double *g = ev->g + b * ev->P;
-    gpmc_theory_Q(x, y, k, ev->alpha, ev->q);
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = i; j < k; j++)
-            ev->dm[i * k + j] = *g++ - ev->q[i * k + j];
-    if (full)
-        for (size_t i = 0; i < k; i++)
-            for (size_t j = 0; j < i; j++)
-                ev->dm[i * k + j] = ev->dm[j * k + i];
-}
-
-int gpmc_wdc_eval_pairs(gpmc_wdc_eval *ev, const double *x, const double *y, size_t nb,
-                        double *dev)
-{
-    size_t k = ev->k;
-    if (nb == 0)
-        return GPMC_OK;
-    memcpy(ev->xy, x, nb * k * sizeof(double));
-    memcpy(ev->xy + nb * k, y, nb * k * sizeof(double));
-    masked_grams(ev, nb);
-    int status = GPMC_OK;
-    for (size_t b = 0; b < nb; b++) {
-        deviation_matrix(ev, b, x + b * k, y + b * k, 0);
-        dev[b] = gpmc_symeig_norm(ev->eig, ev->dm);
-        if (isnan(dev[b]))
-            status = GPMC_ENUM;
-    }
-    return status == GPMC_OK
-               ? GPMC_OK
-               : gpmc_error(GPMC_ENUM, "wdc", "non-finite deviation matrix (n = %zu, k = %zu)",
-                            ev->n, k);
-}
-
-int gpmc_wdc_eval_batch_matrix(gpmc_wdc_eval *ev, size_t b, const double *x, const double *y,
-                               double *out)
-{
-    size_t k = ev->k;
-    deviation_matrix(ev, b, x, y, 1);
-    memcpy(out, ev->dm, k * k * sizeof(double));
-    for (size_t i = 0; i < k * k; i++)
-        if (!isfinite(out[i]))
-            return gpmc_error(GPMC_ENUM, "wdc", "non-finite deviation matrix");
-    return GPMC_OK;
-}
-
-int gpmc_wdc_eval_matrix(gpmc_wdc_eval *ev, const double *x, const double *y, double *out)
-{
-    size_t k = ev->k;
-    memcpy(ev->xy, x, k * sizeof(double));
-    memcpy(ev->xy + k, y, k * sizeof(double));
-    masked_grams(ev, 1);
-    return gpmc_wdc_eval_batch_matrix(ev, 0, x, y, out);
-}
-
-double gpmc_wdc_gemm_flops(size_t n, size_t k)
-{
-    double nn = (double)n, kk = (double)k;
-    return 2.0 * (2.0 * kk) * nn + 2.0 * nn * (kk * (kk + 1) / 2);
-}
-
-/* ===== the experiment =============================================================== */
 
 enum { P_N, P_K, P_ENSEMBLE, P_PAIRS, P_SEARCH, P_EPS, P_STORE, P_ANGLES, P_BATCH, NPARAMS };
 
@@ -332,117 +98,49 @@ static const gpmc_field_def fields[] = {
 _Static_assert(sizeof params / sizeof params[0] == NPARAMS, "parameter table and enum agree");
 _Static_assert(sizeof fields / sizeof fields[0] == NFIELDS, "field table and enum agree");
 
-/* The local search (see the top comment). */
-#define SIGMA0 0.1
-#define SIGMA_MAX 1.0
-#define SIGMA_MIN 1e-6
-#define SIGMA_RESTART 0.3
-/* Parents of the local search: one per CHILDREN_PER_PARENT children in a batch. */
-#define POOL_MAX 16
-#define CHILDREN_PER_PARENT 16
-/* A flip puts the row's hyperplane this far (relative angle) behind the moved vector,
- * far beyond rounding so the mask is unambiguous, and too little to change Q. */
-#define FLIP_MARGIN 1e-6
-/* Flip candidates are drawn with weight gain / (distance + FLIP_REACH): the gain is
- * discounted by how far x must move (distances are cosines, ~1/sqrt(k)). */
-#define FLIP_REACH 0.02
-/* Every FLIP_EVERY-th child of a parent is a targeted flip, the others random steps.
- * Measured (mean eps_hat, search = 2000, 3-8 trials): 1 in 4 beat random steps alone by
- * 1-6% at (n, k) = (500, 10), (100, 10), (2000, 20), and matched 1 in 2. */
-#define FLIP_EVERY 4
-
-/* The best few pairs seen, best first, with what the climber knows about each: its step
- * size and the unit eigenvector v of its deviation matrix D for the eigenvalue of
- * largest modulus, with that eigenvalue's sign (0: not known yet). */
-typedef struct {
-    size_t len, cap, k;
-    double *x, *y;   /* cap x k */
-    double *val;     /* cap */
-    double *sigma;   /* cap */
-    double *v;       /* cap x k */
-    int *sgn;        /* cap */
-} pool;
-
 typedef struct {
     size_t n, k, pairs, search, angles, batch;
     int truncated;
     double *w;        /* n x k */
-    double *wn2;      /* n: |w_i|^2 */
-    gpmc_wdc_eval *ev;
-    double *x, *y;    /* batch x k: the pairs being evaluated */
-    double *dev;      /* batch */
     double *devr;     /* pairs: the random pairs' deviations */
-    double *u;        /* k: scratch direction */
-    size_t *parent;   /* batch: parent of each child */
-    pool pairs_pool, diag_pool;
-    /* a parent's rows: proj (n x 3) = W [x y v], and cumulative flip weights (n) */
-    double *proj, *cum, *rhs; /* rhs: 3 x k, the vectors x, y, v as rows */
-    /* eigenvectors: D, a copy for LAPACK, eigenvalues, eigenvector, LAPACK workspace */
-    double *dmat, *ea, *ew, *ez, *ework;
-    lapack_int *eiwork, isuppz[2], lwork, liwork;
-    gpmc_symeig *eig;
-    /* the record being built */
-    double best, best_diag;
-    double *bx, *by, *bd; /* k each */
-    size_t evaluated;
-    const gpmc_stream *stream; /* of the trial being run: polled for a stop between batches */
+    gpmc_wdc_eval *ev;
+    gpmc_search *srch;
 } wdc_ws;
 
-static int pool_alloc(pool *p, size_t cap, size_t k)
-{
-    p->len = 0;
-    p->cap = cap;
-    p->k = k;
-    p->x = malloc(cap * k * sizeof(double));
-    p->y = malloc(cap * k * sizeof(double));
-    p->val = malloc(cap * sizeof(double));
-    p->sigma = malloc(cap * sizeof(double));
-    p->v = malloc(cap * k * sizeof(double));
-    p->sgn = malloc(cap * sizeof(int));
-    return p->x && p->y && p->val && p->sigma && p->v && p->sgn ? GPMC_OK : GPMC_ENOMEM;
-}
-
-static void pool_free(pool *p)
-{
-    free(p->x);
-    free(p->y);
-    free(p->val);
-    free(p->sigma);
-    free(p->v);
-    free(p->sgn);
-}
-
-/* Insert (x, y, v) if it is among the cap best; ties keep the earlier pair. */
-static void pool_offer(pool *p, const double *x, const double *y, double v)
-{
-    size_t k = p->k;
-    if (!(v >= 0) || (p->len == p->cap && v <= p->val[p->len - 1]))
-        return;
-    size_t pos = p->len < p->cap ? p->len : p->cap - 1;
-    while (pos > 0 && p->val[pos - 1] < v) {
-        p->val[pos] = p->val[pos - 1];
-        memcpy(p->x + pos * k, p->x + (pos - 1) * k, k * sizeof(double));
-        memcpy(p->y + pos * k, p->y + (pos - 1) * k, k * sizeof(double));
-        pos--;
-    }
-    p->val[pos] = v;
-    memcpy(p->x + pos * k, x, k * sizeof(double));
-    memcpy(p->y + pos * k, y, k * sizeof(double));
-    if (p->len < p->cap)
-        p->len++;
-}
+/* The diagonal x = y: y tied to x. */
+static const size_t tie_diag[2] = {0, 0};
 
 static size_t param_size(const gpmc_point *pt, size_t i) { return (size_t)gpmc_point_int_at(pt, i); }
 
-/* W and the evaluator (the stacked outer products grow as n k^2, the eigensolvers as
- * k^2), pairs and pools: what wdc_alloc takes, saturating at SIZE_MAX. */
+/* The search's objective: pairs (t[0], t[1]) = (x, y) of a WDC evaluator. */
+static int wdc_values(void *ctx, const double *const *t, size_t nb, double *val)
+{
+    return gpmc_wdc_eval_pairs(ctx, t[0], t[1], nb, val);
+}
+
+/* The flips' aim: the deviation matrix, from the last batch when the pair is in it. */
+static int wdc_aim(void *ctx, size_t slot, const double *const *t, double *d)
+{
+    return slot == GPMC_SEARCH_FRESH ? gpmc_wdc_eval_matrix(ctx, t[0], t[1], d)
+                                     : gpmc_wdc_eval_batch_matrix(ctx, slot, t[0], t[1], d);
+}
+
+static gpmc_search_objective wdc_objective(size_t n, size_t k, size_t batch, void *ev)
+{
+    gpmc_search_objective o = {.m = 2, .k = k, .batch = batch, .nnormals = n, .ctx = ev,
+                               .eval = wdc_values, .aim = wdc_aim};
+    return o;
+}
+
+/* W, the evaluator (the stacked outer products grow as n k^2, the eigensolvers as k^2),
+ * the search and the random pairs' values: what wdc_alloc takes, saturating at SIZE_MAX. */
 static size_t wdc_workspace_bytes(const gpmc_point *pt)
 {
-    size_t n = param_size(pt, P_N), k = param_size(pt, P_K);
-    size_t bytes = add_sz(gpmc_wdc_eval_bytes(n, k, param_size(pt, P_BATCH)),
-                          mul_sz(mul_sz(n, k + 5), sizeof(double)));
-    bytes = add_sz(bytes, mul_sz(mul_sz(k, k), 3 * sizeof(double)));
-    return add_sz(bytes, mul_sz(param_size(pt, P_PAIRS), sizeof(double)));
+    size_t n = param_size(pt, P_N), k = param_size(pt, P_K), B = param_size(pt, P_BATCH);
+    gpmc_search_objective o = wdc_objective(n, k, B, NULL);
+    size_t bytes = gpmc_size_add(gpmc_wdc_eval_bytes(n, k, B), gpmc_search_bytes(&o));
+    bytes = gpmc_size_add(bytes, gpmc_size_mul(gpmc_size_mul(n, k), sizeof(double)));
+    return gpmc_size_add(bytes, gpmc_size_mul(param_size(pt, P_PAIRS), sizeof(double)));
 }
 
 /* Relative cost: per evaluated pair the masked stacked products (n k(k+1)/2), the
@@ -477,29 +175,9 @@ static void wdc_free(void *p)
     if (!ws)
         return;
     free(ws->w);
-    free(ws->wn2);
-    gpmc_wdc_eval_free(ws->ev);
-    free(ws->x);
-    free(ws->y);
-    free(ws->dev);
     free(ws->devr);
-    free(ws->u);
-    free(ws->parent);
-    pool_free(&ws->pairs_pool);
-    pool_free(&ws->diag_pool);
-    free(ws->proj);
-    free(ws->cum);
-    free(ws->rhs);
-    free(ws->dmat);
-    free(ws->ea);
-    free(ws->ew);
-    free(ws->ez);
-    free(ws->ework);
-    free(ws->eiwork);
-    gpmc_symeig_free(ws->eig);
-    free(ws->bx);
-    free(ws->by);
-    free(ws->bd);
+    gpmc_wdc_eval_free(ws->ev);
+    gpmc_search_free(ws->srch);
     free(ws);
 }
 
@@ -515,393 +193,23 @@ static void *wdc_alloc(const gpmc_point *pt)
     ws->search = param_size(pt, P_SEARCH);
     ws->angles = param_size(pt, P_ANGLES);
     ws->batch = param_size(pt, P_BATCH);
-    size_t n = ws->n, k = ws->k, B = ws->batch;
-    size_t np = B / CHILDREN_PER_PARENT;
-    np = np < 1 ? 1 : (np > POOL_MAX ? POOL_MAX : np);
-    if (mul_sz(n, k) == SIZE_MAX || mul_sz(n, k) > SIZE_MAX / sizeof(double)) {
+    size_t n = ws->n, k = ws->k;
+    if (gpmc_size_mul(n, k) == SIZE_MAX || gpmc_size_mul(n, k) > SIZE_MAX / sizeof(double)) {
         free(ws);
         return NULL;
     }
     ws->w = malloc(n * k * sizeof(double));
-    ws->wn2 = malloc(n * sizeof(double));
-    ws->ev = gpmc_wdc_eval_alloc(n, k, B);
-    ws->x = malloc(B * k * sizeof(double));
-    ws->y = malloc(B * k * sizeof(double));
-    ws->dev = malloc(B * sizeof(double));
     ws->devr = malloc(ws->pairs * sizeof(double));
-    ws->u = malloc(k * sizeof(double));
-    ws->parent = malloc(B * sizeof(size_t));
-    ws->proj = malloc(3 * n * sizeof(double));
-    ws->cum = malloc(n * sizeof(double));
-    ws->rhs = malloc(3 * k * sizeof(double));
-    ws->dmat = malloc(k * k * sizeof(double));
-    ws->ea = malloc(k * k * sizeof(double));
-    ws->ew = malloc(k * sizeof(double));
-    ws->ez = malloc(k * sizeof(double));
-    ws->eig = gpmc_symeig_alloc(k);
-    ws->bx = malloc(k * sizeof(double));
-    ws->by = malloc(k * sizeof(double));
-    ws->bd = malloc(k * sizeof(double));
-    int ok = pool_alloc(&ws->pairs_pool, np, k) == GPMC_OK &&
-             pool_alloc(&ws->diag_pool, np, k) == GPMC_OK;
-    if (ok && ws->ea && ws->ew && ws->ez) { /* dsyevr's workspace, from its size query */
-        double wq;
-        lapack_int iq, m;
-        lapack_int info = LAPACKE_dsyevr_work(LAPACK_COL_MAJOR, 'V', 'I', 'L', (lapack_int)k,
-                                              ws->ea, (lapack_int)k, 0, 0, 1, 1, 0, &m, ws->ew,
-                                              ws->ez, (lapack_int)k, ws->isuppz, &wq, -1, &iq, -1);
-        ws->lwork = info == 0 ? (lapack_int)wq : 26 * (lapack_int)k;
-        ws->liwork = info == 0 ? iq : 10 * (lapack_int)k;
-        ws->ework = malloc((size_t)ws->lwork * sizeof(double));
-        ws->eiwork = malloc((size_t)ws->liwork * sizeof(lapack_int));
-        ok = ws->ework && ws->eiwork;
+    ws->ev = gpmc_wdc_eval_alloc(n, k, ws->batch);
+    if (ws->ev) {
+        gpmc_search_objective o = wdc_objective(n, k, ws->batch, ws->ev);
+        ws->srch = gpmc_search_alloc(&o);
     }
-    if (!ok || !ws->w || !ws->wn2 || !ws->ev || !ws->x || !ws->y || !ws->dev || !ws->devr ||
-        !ws->u || !ws->parent || !ws->proj || !ws->cum || !ws->rhs || !ws->dmat ||
-        !ws->ea || !ws->ew || !ws->ez || !ws->eig || !ws->bx || !ws->by || !ws->bd) {
+    if (!ws->w || !ws->devr || !ws->ev || !ws->srch) {
         wdc_free(ws);
         return NULL;
     }
     return ws;
-}
-
-/* x <- x / |x|; a zero vector (probability 0) becomes e_1. */
-static void normalize(double *x, size_t k)
-{
-    double s = gpmc_nrm2(x, k);
-    if (!(s > 0)) {
-        memset(x, 0, k * sizeof *x);
-        x[0] = 1;
-        return;
-    }
-    for (size_t i = 0; i < k; i++)
-        x[i] /= s;
-}
-
-/* Fold one evaluated pair into the maxima: eps_hat always, eps_hat_diag when y = x. */
-static void note_pair(wdc_ws *ws, const double *x, const double *y, double v, int diag)
-{
-    size_t k = ws->k;
-    if (v > ws->best) {
-        ws->best = v;
-        memcpy(ws->bx, x, k * sizeof(double));
-        memcpy(ws->by, y, k * sizeof(double));
-    }
-    if (diag && v > ws->best_diag) {
-        ws->best_diag = v;
-        memcpy(ws->bd, x, k * sizeof(double));
-    }
-}
-
-/* Evaluate the nb pairs in ws->x, ws->y; fold every result into the record's maxima
- * (the diagonal ones into eps_hat_diag too) and offer it to `offer` (may be NULL). */
-static int evaluate(wdc_ws *ws, size_t nb, int diag, pool *offer)
-{
-    size_t k = ws->k;
-    int st = gpmc_stream_poll(ws->stream); /* every batch: a stop costs at most one */
-    if (st != GPMC_OK)
-        return st;
-    st = gpmc_wdc_eval_pairs(ws->ev, ws->x, diag ? ws->x : ws->y, nb, ws->dev);
-    if (st != GPMC_OK)
-        return st;
-    ws->evaluated += nb;
-    for (size_t b = 0; b < nb; b++) {
-        const double *x = ws->x + b * k, *y = diag ? x : ws->y + b * k;
-        double v = ws->dev[b];
-        note_pair(ws, x, y, v, diag);
-        if (offer)
-            pool_offer(offer, x, y, v);
-    }
-    return GPMC_OK;
-}
-
-static int phase_random(wdc_ws *ws, gsl_rng *r)
-{
-    size_t k = ws->k;
-    for (size_t done = 0; done < ws->pairs;) {
-        size_t nb = ws->pairs - done < ws->batch ? ws->pairs - done : ws->batch;
-        for (size_t b = 0; b < nb; b++) {
-            gpmc_rng_unit_vector(r, ws->x + b * k, k);
-            gpmc_rng_unit_vector(r, ws->y + b * k, k);
-        }
-        int st = evaluate(ws, nb, 0, &ws->pairs_pool);
-        if (st != GPMC_OK)
-            return st;
-        memcpy(ws->devr + done, ws->dev, nb * sizeof(double));
-        done += nb;
-    }
-    return GPMC_OK;
-}
-
-/* The j-th stratified angle, as its distance delta from 0 (far = 0) or from pi (far = 1):
- * specials first (the most telling if the budget is small), then a uniform grid of the
- * remaining m angles over [0, pi], endpoints included. */
-static void angle_at(size_t j, size_t total, double *delta, int *far)
-{
-    static const double special[] = {0, 1e-6, 1e-3, 1e-2, 1e-9, 1e-4, 1e-1};
-    const size_t ns = 2 * (sizeof special / sizeof special[0]);
-    if (j < ns) {
-        *delta = special[j / 2];
-        *far = (int)(j % 2);
-        return;
-    }
-    size_t m = total - ns, i = j - ns;
-    double t = m > 1 ? PI * (double)i / (double)(m - 1) : PI / 2;
-    *far = t > PI / 2;
-    *delta = *far ? (i == m - 1 ? 0 : PI - t) : t;
-}
-
-static int phase_angles(wdc_ws *ws, gsl_rng *r)
-{
-    size_t k = ws->k;
-    for (size_t done = 0; done < ws->angles;) {
-        size_t nb = ws->angles - done < ws->batch ? ws->angles - done : ws->batch;
-        for (size_t b = 0; b < nb; b++) {
-            double delta, *x = ws->x + b * k, *y = ws->y + b * k;
-            int far;
-            angle_at(done + b, ws->angles, &delta, &far);
-            gpmc_rng_unit_vector(r, x, k);
-            /* y = c x + s u, u a unit vector orthogonal to x; exact at theta = 0, pi. */
-            double c = far ? -cos(delta) : cos(delta), s = sin(delta);
-            if (delta == 0 || k == 1) {
-                double sign = far ? -1.0 : 1.0;
-                for (size_t i = 0; i < k; i++)
-                    y[i] = sign * x[i];
-                continue;
-            }
-            double proj;
-            do {
-                gpmc_rng_unit_vector(r, ws->u, k);
-                proj = gpmc_dot(ws->u, x, k);
-            } while (fabs(proj) > 0.99); /* keep the projected vector well conditioned */
-            for (size_t i = 0; i < k; i++)
-                ws->u[i] -= proj * x[i];
-            normalize(ws->u, k);
-            for (size_t i = 0; i < k; i++)
-                y[i] = c * x[i] + s * ws->u[i];
-        }
-        int st = gpmc_wdc_eval_pairs(ws->ev, ws->x, ws->y, nb, ws->dev);
-        if (st != GPMC_OK)
-            return st;
-        ws->evaluated += nb;
-        for (size_t b = 0; b < nb; b++) {
-            const double *x = ws->x + b * k, *y = ws->y + b * k;
-            double v = ws->dev[b], delta;
-            int far;
-            angle_at(done + b, ws->angles, &delta, &far);
-            int diag = delta == 0 && !far;
-            note_pair(ws, x, y, v, diag);
-            if (diag)
-                pool_offer(&ws->diag_pool, x, x, v);
-            pool_offer(&ws->pairs_pool, x, y, v);
-        }
-        done += nb;
-    }
-    return GPMC_OK;
-}
-
-/* x + sigma g / sqrt(k), normalized: a step of angle ~sigma (for small sigma). */
-static void perturb(gsl_rng *r, const double *from, double sigma, size_t k, double *to)
-{
-    double sc = sigma / sqrt((double)k);
-    for (size_t i = 0; i < k; i++)
-        to[i] = from[i] + sc * gsl_ran_gaussian_ziggurat(r, 1.0);
-    normalize(to, k);
-}
-
-/* For the deviation matrix d (k x k, both triangles): the unit eigenvector v of its
- * eigenvalue of largest modulus and that eigenvalue's sign (0 if LAPACK fails: the
- * parent then gets random moves only). */
-static int direction(wdc_ws *ws, const double *d, double *v, int *sgn)
-{
-    size_t k = ws->k;
-    double lmin, lmax;
-    int st = gpmc_symeig_extreme(ws->eig, d, &lmin, &lmax);
-    if (st != GPMC_OK)
-        return st;
-    int s = fabs(lmax) >= fabs(lmin) ? 1 : -1;
-    lapack_int il = s > 0 ? (lapack_int)k : 1, m = 0;
-    memcpy(ws->ea, d, k * k * sizeof(double));
-    lapack_int info = LAPACKE_dsyevr_work(LAPACK_COL_MAJOR, 'V', 'I', 'L', (lapack_int)k, ws->ea,
-                                          (lapack_int)k, 0, 0, il, il, 0, &m, ws->ew, ws->ez,
-                                          (lapack_int)k, ws->isuppz, ws->ework, ws->lwork,
-                                          ws->eiwork, ws->liwork);
-    *sgn = info == 0 && m == 1 ? s : 0;
-    if (*sgn)
-        memcpy(v, ws->ez, k * sizeof(double));
-    return GPMC_OK;
-}
-
-/* Targeted moves. At a parent (x, y) with D v = lambda v, |lambda| = ||D||, the masked
- * Gram contributes (w_i.v)^2 to v^T D v for every row active on both x and y. If
- * lambda > 0, activating a row that is off on x or y (moving x or y just across its
- * hyperplane) adds (w_i.v)^2; if lambda < 0, deactivating a row on both subtracts it.
- * The objective is flat between hyperplanes (only Q varies there), so these jumps are
- * what random steps find only by luck. Candidates are weighted by gain over distance:
- * (w_i.v)^2 / (|w_i.x|/|w_i| + FLIP_REACH). Fills ws->proj and ws->cum; returns the
- * total weight (0: no candidate). */
-static double flip_weights(wdc_ws *ws, const pool *p, size_t q, int diag)
-{
-    size_t n = ws->n, k = ws->k;
-    double *pr = ws->proj, total = 0;
-    int sgn = p->sgn[q];
-    for (size_t c = 0; c < 3; c++) /* the columns x, y, v of the right-hand side */
-        memcpy(ws->rhs + c * k, (c == 0 ? p->x : c == 1 ? p->y : p->v) + q * k,
-               k * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, 3, (int)k, 1.0, ws->w, (int)k,
-                ws->rhs, (int)k, 0.0, pr, 3);
-    for (size_t i = 0; i < n; i++) {
-        double wn = ws->wn2[i], g = 0;
-        if (wn > 0) {
-            double a = pr[3 * i], b = diag ? a : pr[3 * i + 1], c = pr[3 * i + 2];
-            double inv = 1 / sqrt(wn), dist = -1;
-            if (sgn > 0 && !(a > 0 && b > 0))
-                dist = (a > 0 ? 0 : -a) + (diag || b > 0 ? 0 : -b);
-            else if (sgn < 0 && a > 0 && b > 0)
-                dist = diag || a <= b ? a : b;
-            if (dist >= 0)
-                g = c * c / (dist * inv + FLIP_REACH);
-        }
-        total += g;
-        ws->cum[i] = total;
-    }
-    return total;
-}
-
-/* Child of parent q by the flip of a row drawn by weight (ws->proj, ws->cum current). */
-static void flip_child(wdc_ws *ws, const pool *p, size_t q, int diag, double total, gsl_rng *r,
-                       double *x, double *y)
-{
-    size_t n = ws->n, k = ws->k, lo = 0, hi = n - 1;
-    double u = gsl_rng_uniform(r) * total;
-    while (lo < hi) { /* first i with cum[i] > u */
-        size_t mid = lo + (hi - lo) / 2;
-        if (ws->cum[mid] > u)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    size_t i = lo;
-    const double *wi = ws->w + i * k, *pr = ws->proj + 3 * i;
-    double wn = ws->wn2[i], target = FLIP_MARGIN * sqrt(wn);
-    double a = pr[0], b = diag ? a : pr[1];
-    memcpy(x, p->x + q * k, k * sizeof(double));
-    if (!diag)
-        memcpy(y, p->y + q * k, k * sizeof(double));
-    double tx = 0, ty = 0; /* steps along w_i */
-    if (p->sgn[q] > 0) {
-        tx = a > 0 ? 0 : (target - a) / wn;
-        ty = diag || b > 0 ? 0 : (target - b) / wn;
-    } else if (diag || a <= b) {
-        tx = (-target - a) / wn;
-    } else {
-        ty = (-target - b) / wn;
-    }
-    for (size_t j = 0; j < k; j++) {
-        x[j] += tx * wi[j];
-        if (!diag)
-            y[j] += ty * wi[j];
-    }
-    normalize(x, k);
-    if (!diag)
-        normalize(y, k);
-}
-
-/* Child of parent q by a random step: x, y, or both moved independently, or both by the
- * same step (which keeps the angle of near-parallel and near-antipodal pairs). */
-static void random_child(const pool *p, size_t q, size_t move, int diag, gsl_rng *r, double *x,
-                         double *y)
-{
-    size_t k = p->k;
-    const double *px = p->x + q * k, *py = p->y + q * k;
-    double sg = p->sigma[q];
-    if (diag)
-        move = 0;
-    if (move == 3) {
-        double sc = sg / sqrt((double)k);
-        for (size_t i = 0; i < k; i++) {
-            double g = sc * gsl_ran_gaussian_ziggurat(r, 1.0);
-            x[i] = px[i] + g;
-            y[i] = py[i] + g;
-        }
-        normalize(x, k);
-        normalize(y, k);
-        return;
-    }
-    if (move == 0 || move == 2)
-        perturb(r, px, sg, k, x);
-    else
-        memcpy(x, px, k * sizeof(double));
-    if (move == 1 || move == 2)
-        perturb(r, py, sg, k, y);
-    else if (!diag)
-        memcpy(y, py, k * sizeof(double));
-}
-
-/* Local search from the pool's pairs with `budget` evaluations (see the top comment).
- * diag: x = y throughout. Children alternate between targeted flips and random steps;
- * the best child of each parent replaces it if better. The parents' eigenvectors at the
- * start come from one unbatched evaluation each (not counted: known pairs), later ones
- * from the batch that produced them. */
-static int climb(wdc_ws *ws, pool *p, size_t budget, int diag, gsl_rng *r)
-{
-    size_t k = ws->k, np = p->len;
-    if (np == 0 || budget == 0)
-        return GPMC_OK;
-    int st;
-    for (size_t q = 0; q < np; q++) {
-        p->sigma[q] = SIGMA0;
-        const double *x = p->x + q * k;
-        if ((st = gpmc_wdc_eval_matrix(ws->ev, x, diag ? x : p->y + q * k, ws->dmat)) != GPMC_OK ||
-            (st = direction(ws, ws->dmat, p->v + q * k, &p->sgn[q])) != GPMC_OK)
-            return st;
-    }
-    double bestc[POOL_MAX];
-    size_t bestb[POOL_MAX] = {0};
-    while (budget > 0) {
-        size_t nb = budget < ws->batch ? budget : ws->batch;
-        for (size_t q = 0; q < np && q < nb; q++) {
-            double total = p->sgn[q] != 0 ? flip_weights(ws, p, q, diag) : 0;
-            for (size_t b = q, j = 0; b < nb; b += np, j++) {
-                double *x = ws->x + b * k, *y = ws->y + b * k;
-                ws->parent[b] = q;
-                if (FLIP_EVERY > 0 && j % FLIP_EVERY == FLIP_EVERY - 1 && total > 0)
-                    flip_child(ws, p, q, diag, total, r, x, y);
-                else
-                    random_child(p, q, j % 4, diag, r, x, y);
-            }
-        }
-        if ((st = evaluate(ws, nb, diag, NULL)) != GPMC_OK)
-            return st;
-        for (size_t q = 0; q < np; q++)
-            bestc[q] = -1;
-        for (size_t b = 0; b < nb; b++) {
-            size_t q = ws->parent[b];
-            if (ws->dev[b] > bestc[q]) {
-                bestc[q] = ws->dev[b];
-                bestb[q] = b;
-            }
-        }
-        for (size_t q = 0; q < np; q++) {
-            if (bestc[q] > p->val[q]) {
-                size_t b = bestb[q];
-                const double *x = ws->x + b * k, *y = (diag ? ws->x : ws->y) + b * k;
-                p->val[q] = bestc[q];
-                memcpy(p->x + q * k, x, k * sizeof(double));
-                memcpy(p->y + q * k, y, k * sizeof(double));
-                p->sigma[q] = fmin(2 * p->sigma[q], SIGMA_MAX);
-                if ((st = gpmc_wdc_eval_batch_matrix(ws->ev, b, x, y, ws->dmat)) != GPMC_OK ||
-                    (st = direction(ws, ws->dmat, p->v + q * k, &p->sgn[q])) != GPMC_OK)
-                    return st;
-            } else {
-                p->sigma[q] *= 0.5;
-                if (p->sigma[q] < SIGMA_MIN)
-                    p->sigma[q] = SIGMA_RESTART;
-            }
-        }
-        budget -= nb;
-    }
-    return GPMC_OK;
 }
 
 static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_record *rec)
@@ -919,71 +227,39 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
         gpmc_rng_gaussian(s->r, sigma, ws->w, n * k);
     }
     gpmc_wdc_eval_set_w(ws->ev, ws->w, alpha);
-    for (size_t i = 0; i < n; i++)
-        ws->wn2[i] = gpmc_dot(ws->w + i * k, ws->w + i * k, k);
+    gpmc_search_set_normals(ws->srch, ws->w, n);
 
-    /* Everything below starts afresh: no state from an earlier trial is read. */
-    ws->stream = s;
-    ws->best = ws->best_diag = -1;
-    ws->evaluated = 0;
-    ws->pairs_pool.len = ws->diag_pool.len = 0;
-    int st;
-
-    /* 2., 3. random and angle-stratified pairs. */
-    gpmc_stream_substream(s, 1);
-    if ((st = phase_random(ws, s->r)) != GPMC_OK)
-        return st;
-    gpmc_stream_substream(s, 2);
-    if ((st = phase_angles(ws, s->r)) != GPMC_OK)
-        return st;
-
-    /* 4. local search: the diagonal (a first batch of fresh random x to seed it beside
-     * the theta = 0 pairs), then pairs, seeded by the best pairs and the best diagonal. */
-    /* At least one x = y evaluation whenever there is a search budget, so eps_hat_diag is
-     * NaN only when angles = search = 0, as documented (search < 4 rounded to none). */
-    size_t sdiag = ws->search / 4, spairs;
-    if (sdiag == 0 && ws->search > 0)
-        sdiag = 1;
-    spairs = ws->search - sdiag;
-    gpmc_stream_substream(s, 3);
-    if (sdiag > 0) {
-        /* Seed batch: up to half the diagonal budget (at most one batch, at least the
-         * pool's size) of fresh random x. */
-        size_t nb = sdiag / 2 < ws->batch ? sdiag / 2 : ws->batch;
-        if (nb < ws->diag_pool.cap)
-            nb = ws->diag_pool.cap < sdiag ? ws->diag_pool.cap : sdiag;
-        for (size_t b = 0; b < nb; b++)
-            gpmc_rng_unit_vector(s->r, ws->x + b * k, k);
-        if ((st = evaluate(ws, nb, 1, &ws->diag_pool)) != GPMC_OK)
-            return st;
-        if ((st = climb(ws, &ws->diag_pool, sdiag - nb, 1, s->r)) != GPMC_OK)
-            return st;
-    }
-    gpmc_stream_substream(s, 4);
-    if (ws->best_diag >= 0)
-        pool_offer(&ws->pairs_pool, ws->bd, ws->bd, ws->best_diag);
-    if ((st = climb(ws, &ws->pairs_pool, spairs, 0, s->r)) != GPMC_OK)
+    /* 2.-4. random pairs (substream 1), angles (2), the diagonal (3), pairs (4). */
+    gpmc_search_plan plan = {.random = ws->pairs, .random_vals = ws->devr,
+                             .angles = ws->angles, .angle_a = 0, .angle_b = 1,
+                             .search = ws->search, .tie = tie_diag, .substream = 1};
+    int st = gpmc_search_run(ws->srch, s, &plan);
+    if (st != GPMC_OK)
         return st;
 
     /* The record. */
+    const double *bt, *bd;
+    double best = gpmc_search_best(ws->srch, 0, &bt);
+    double best_diag = gpmc_search_best(ws->srch, 1, &bd);
+    const double *bx = bt, *by = bt + k;
     double sum = 0;
     for (size_t i = 0; i < ws->pairs; i++)
         sum += ws->devr[i];
     gpmc_sort(ws->devr, ws->pairs);
-    gpmc_record_set(rec, F_EPS_HAT, ws->best >= 0 ? ws->best : NAN);
-    gpmc_record_set(rec, F_EPS_DIAG, ws->best_diag >= 0 ? ws->best_diag : NAN);
+    gpmc_record_set(rec, F_EPS_HAT, best >= 0 ? best : NAN);
+    gpmc_record_set(rec, F_EPS_DIAG, best_diag >= 0 ? best_diag : NAN);
     gpmc_record_set(rec, F_EPS_RANDOM, ws->devr[ws->pairs - 1]);
     gpmc_record_set(rec, F_DEV_MEAN, sum / (double)ws->pairs);
     gpmc_record_set(rec, F_DEV_Q50, gpmc_quantile_sorted(ws->devr, ws->pairs, 0.50));
     gpmc_record_set(rec, F_DEV_Q90, gpmc_quantile_sorted(ws->devr, ws->pairs, 0.90));
     gpmc_record_set(rec, F_DEV_Q99, gpmc_quantile_sorted(ws->devr, ws->pairs, 0.99));
-    gpmc_record_set(rec, F_THETA, gpmc_angle(ws->bx, ws->by, k));
+    gpmc_record_set(rec, F_THETA, gpmc_angle(bx, by, k));
     gpmc_record_set(rec, F_ALPHA, alpha);
-    gpmc_record_set(rec, F_EVALS, (double)ws->evaluated);
-    memcpy(gpmc_record_field(rec, F_WX), ws->bx, k * sizeof(double));
-    memcpy(gpmc_record_field(rec, F_WY), ws->by, k * sizeof(double));
-    if (ws->best_diag >= 0)
-        memcpy(gpmc_record_field(rec, F_WDIAG), ws->bd, k * sizeof(double));
+    gpmc_record_set(rec, F_EVALS, (double)gpmc_search_evaluated(ws->srch));
+    memcpy(gpmc_record_field(rec, F_WX), bx, k * sizeof(double));
+    memcpy(gpmc_record_field(rec, F_WY), by, k * sizeof(double));
+    if (best_diag >= 0)
+        memcpy(gpmc_record_field(rec, F_WDIAG), bd, k * sizeof(double));
     if (rec->layout->len[F_W] > 0)
         memcpy(gpmc_record_field(rec, F_W), ws->w, n * k * sizeof(double));
     return GPMC_OK;

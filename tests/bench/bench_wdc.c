@@ -1,4 +1,4 @@
-/* Benchmark of the WDC pair evaluator (include/gpmc/wdc.h), against the BLAS bound
+/* Benchmark of the WDC pair evaluator (include/gpmc/wdc_eval.h), against the BLAS bound
  * measured in the same run.
  *
  * For each demo size it reports
@@ -20,7 +20,7 @@
 #include "gpmc/linalg.h"
 #include "gpmc/rng.h"
 #include "gpmc/theory.h"
-#include "gpmc/wdc.h"
+#include "gpmc/wdc_eval.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 """The WDC batched pair evaluation as a researcher would write it in PyTorch: the peer
 that tests/bench/run_bench.sh compares build/bench/bench_wdc against.
 
-Same algorithm and sizes as the C evaluator (include/gpmc/wdc.h): for a batch of B pairs,
+Same algorithm and sizes as the C evaluator (include/gpmc/wdc_eval.h): for a batch of B pairs,
 pre-activations [X; Y] W^T (one matmul), masks 1{z_x > 0} 1{z_y > 0}, masked Grams as
 one matmul of the masks against the stacked packed outer products w_i w_i^T, minus
 alpha Q_{x,y}, spectral norm from the batched symmetric eigensolver. CPU, one thread,

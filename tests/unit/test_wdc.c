@@ -21,7 +21,7 @@
 #include "gpmc/experiment.h"
 #include "gpmc/rng.h"
 #include "gpmc/theory.h"
-#include "gpmc/wdc.h"
+#include "gpmc/wdc_eval.h"
 
 #include <float.h>
 #include <lapacke.h>

@@ -6,10 +6,10 @@
  * with W_{+,x}^T W_{+,y} = sum_i 1{w_i.x > 0} 1{w_i.y > 0} w_i w_i^T computed for the
  * whole batch as two GEMMs: the pre-activations [X; Y] W^T, then the B x n matrix of
  * masks times the n x k(k+1)/2 matrix whose row i is the packed upper triangle of
- * w_i w_i^T (built once per W). The experiment `wdc` (src/experiments/wdc.c), its tests
- * and its benchmark all call this code. */
-#ifndef GPMC_WDC_H
-#define GPMC_WDC_H
+ * w_i w_i^T (built once per W). Code: src/numerics/wdc_eval.c. The experiment `wdc`
+ * (src/experiments/wdc.c), its tests and its benchmark all call it. */
+#ifndef GPMC_WDC_EVAL_H
+#define GPMC_WDC_EVAL_H
 
 #include <stddef.h>
 

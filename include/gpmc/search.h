@@ -1,0 +1,119 @@
+/* The batched adaptive supremum search shared by the conditions (MATH.md, Conditions):
+ * it looks for the largest value of a caller's objective over TUPLES of m unit vectors in
+ * R^k (a pair (x, y) for the WDC; a pair plus a quadruple for the R2WDC, a quadruple for
+ * the RRIC, (h, x, m, y) for the joint-WDC). Every value it reports is one the objective
+ * returned for a tuple it evaluated, so when the objective returns certified lower bounds
+ * the maximum is one too, and its tuple is kept.
+ *
+ * The caller gives (gpmc_search_objective):
+ *   eval     values of a batch of tuples, through the caller's own batched code (GEMMs);
+ *   aim      for a tuple, a symmetric k x k matrix D whose eigenvector v of largest
+ *            |eigenvalue| aims the targeted moves (the WDC: its deviation matrix); NULL
+ *            gives random moves only;
+ *   normals  (gpmc_search_set_normals) the hyperplanes nu_i whose crossings the climb
+ *            targets: the WDC passes the rows w_i of W, a deeper layer would pass
+ *            Lambda^T w_i. The "gated" vectors of the tuple are those the hyperplanes
+ *            switch (the WDC: x and y, through 1{w_i.x > 0} 1{w_i.y > 0}).
+ *
+ * A run (gpmc_search_run), each phase on its own substream of the trial's stream:
+ *   s0     `random` tuples, every free vector uniform on the sphere, in batches;
+ *   s0+1   `angles` tuples stratified in the angle theta between vectors a and b:
+ *          theta = 0 exactly (b = a), 1e-9..1e-1 from 0 and from pi, pi exactly (b = -a),
+ *          then a uniform grid over [0, pi]; a uniform, b = cos(theta) a + sin(theta) u
+ *          with u a uniform direction orthogonal to a, the other vectors uniform;
+ *   s0+2   if a tie is given, a quarter of `search` (at least 1) on tied tuples: one batch
+ *          of fresh random tuples, then a climb from the best of them and of the tied
+ *          tuples seen so far;
+ *   s0+3   the rest of `search`: a climb from the best tuples seen and the best tied one.
+ * Every budget counts evaluated tuples: gpmc_search_evaluated() = random + angles + search.
+ *
+ * The climb: batched moves with one adaptive step size sigma per parent. A batch gives
+ * each parent B/P children: per-vector Gaussian steps of angle ~sigma (each free vector
+ * alone, then all of them independently, then all by the same step, which keeps their
+ * angles), and every fourth child a targeted flip that moves gated vectors just across
+ * one hyperplane nu_i, drawn with weight (nu_i.v)^2 / distance: across into the
+ * half-space where all gated vectors are positive if D's extreme eigenvalue is positive,
+ * out of it (the nearest gated vector) if negative. The best child replaces its parent
+ * if better (sigma *= 2, up to 1), else sigma /= 2, restarting at 0.3 below 1e-6.
+ *
+ * Ties. A tie is m indices, tie[j] = j (vector j free) or tie[j] = i < j (vector j is
+ * vector i): the WDC's diagonal x = y is {0, 0}. Tied vectors are never drawn or moved,
+ * only copied, and the objective sees the same pointer for them. The best tied tuple is
+ * kept apart (the WDC's eps_hat_diag).
+ *
+ * Lifetime: gpmc_search_alloc() once per grid point (every buffer, nothing later),
+ * gpmc_search_set_normals() whenever the hyperplanes change (once per trial for the WDC),
+ * gpmc_search_run() once per trial (it starts afresh: no state of an earlier run is
+ * read), then the results. One search serves one thread. */
+#ifndef GPMC_SEARCH_H
+#define GPMC_SEARCH_H
+
+#include "gpmc/experiment.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most vectors in a tuple. */
+#define GPMC_SEARCH_MAX_TUPLE 8
+/* The aim callback's slot for a tuple that is not in the last eval batch. */
+#define GPMC_SEARCH_FRESH SIZE_MAX
+
+typedef struct {
+    size_t m;        /* vectors per tuple, 1..GPMC_SEARCH_MAX_TUPLE */
+    size_t k;        /* dimension of each vector */
+    size_t batch;    /* most tuples per eval call (the GEMM height) */
+    size_t nnormals; /* most hyperplanes gpmc_search_set_normals() will be given */
+    /* gated[j] != 0: the hyperplanes switch vector j and flips move it (NULL: all). The
+     * source of a tied gated vector must be gated too. Copied at alloc. */
+    const unsigned char *gated;
+    void *ctx; /* passed to the callbacks */
+    /* val[b] = the objective at tuple b < nb <= batch, whose vector j is row b of t[j]
+     * (nb x k, row-major). GPMC_OK, or an error status that ends the run. */
+    int (*eval)(void *ctx, const double *const *t, size_t nb, double *val);
+    /* d = the symmetric k x k matrix (row-major, both triangles) of the tuple t (t[j]: its
+     * vector j), which is tuple `slot` of the last eval batch, or GPMC_SEARCH_FRESH.
+     * GPMC_OK or an error status. May be NULL. */
+    int (*aim)(void *ctx, size_t slot, const double *const *t, double *d);
+} gpmc_search_objective;
+
+typedef struct {
+    size_t random;        /* random tuples */
+    double *random_vals;  /* `random` entries: their values, in order; may be NULL */
+    size_t angles;        /* angle-stratified tuples */
+    size_t angle_a, angle_b; /* the two vectors whose angle is stratified (a != b) */
+    size_t search;        /* climb evaluations */
+    /* m entries: the tie of the tied stage (NULL: none, all of `search` on free tuples).
+     * The theta = 0 tuples count as tied when the tie is exactly b = a. */
+    const size_t *tie;
+    uint32_t substream;   /* s0: the phases use substreams s0..s0+3 */
+} gpmc_search_plan;
+
+typedef struct gpmc_search gpmc_search;
+
+/* NULL on a bad objective (m, k or batch 0, m too large, no eval, bad gated) or when out
+ * of memory. The objective is copied. */
+gpmc_search *gpmc_search_alloc(const gpmc_search_objective *obj);
+void gpmc_search_free(gpmc_search *s);
+
+/* Bytes gpmc_search_alloc(obj) takes (to refuse a point before any compute), SIZE_MAX
+ * if that overflows size_t. */
+size_t gpmc_search_bytes(const gpmc_search_objective *obj);
+
+/* The hyperplane normals: `count` <= nnormals rows of k (row-major; referenced, not
+ * copied: keep them alive and unchanged while running). Computes |nu_i|^2. count 0: no
+ * flips. */
+void gpmc_search_set_normals(gpmc_search *s, const double *normals, size_t count);
+
+/* One run of the plan on the stream (polled for a stop before each batch but those of
+ * the angle phase). GPMC_OK, GPMC_EINVAL for a bad plan, or the status of a callback or of
+ * the poll (GPMC_ESTOPPED). */
+int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan *plan);
+
+/* The largest value of the last run (tied != 0: over tied tuples only), -1 if none was
+ * evaluated; *t (if t) its tuple, m x k row-major (vector j at row j). */
+double gpmc_search_best(const gpmc_search *s, int tied, const double **t);
+
+/* Tuples evaluated by the last run. */
+size_t gpmc_search_evaluated(const gpmc_search *s);
+
+#endif

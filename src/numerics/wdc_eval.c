@@ -1,0 +1,216 @@
+/* The WDC deviation evaluator (include/gpmc/wdc_eval.h; MATH.md, Conditions 1): for a
+ * batch of B pairs,
+ *   Z = [X; Y] W^T                       one dgemm, 2B x n (chunks of rows of W)
+ *   M_{b,i} = 1{Z_{x_b,i} > 0} 1{Z_{y_b,i} > 0}
+ *   G = M O, O_{i,:} = packed upper triangle of w_i w_i^T     one dgemm, B x k(k+1)/2
+ *   dev_b = || unpack(G_b) - alpha Q_{x_b,y_b} ||  via gpmc_symeig (max |eigenvalue|).
+ * O is built once per W when it fits in OP_FULL_MAX doubles; for huge n it is rebuilt
+ * per chunk of rows (cost k^2 per row per batch, 1/(2B) of the GEMM). */
+#include "gpmc/wdc_eval.h"
+#include "gpmc/error.h"
+#include "gpmc/linalg.h"
+#include "gpmc/sizes.h"
+#include "gpmc/theory.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows of W per chunk of the pre-activation and mask matrices: Z (2B x CHUNK) and M
+ * (B x CHUNK) stay in L2 between the first GEMM, the mask loop and the second GEMM. */
+#define CHUNK 512
+/* Largest stacked outer-product matrix built once per W (256 MiB). */
+#define OP_FULL_MAX ((size_t)1 << 25)
+
+struct gpmc_wdc_eval {
+    size_t n, k, batch, P, chunk;
+    int op_full;         /* O holds all n rows (else one chunk, rebuilt per batch) */
+    const double *w;
+    double alpha;
+    double *op;          /* (op_full ? n : chunk) x P */
+    double *xy;          /* 2 batch x k: the x rows, then the y rows */
+    double *z;           /* 2 batch x chunk */
+    double *mask;        /* batch x chunk */
+    double *g;           /* batch x P: packed masked Grams */
+    double *q;           /* k x k */
+    double *dm;          /* k x k: a deviation matrix */
+    gpmc_symeig *eig;
+};
+
+static void eval_shape(size_t n, size_t k, size_t *P, size_t *chunk, int *op_full)
+{
+    *P = k % 2 == 0 ? gpmc_size_mul(k / 2, k + 1) : gpmc_size_mul(k, (k + 1) / 2);
+    *chunk = n < CHUNK ? n : CHUNK;
+    *op_full = gpmc_size_mul(n, *P) <= OP_FULL_MAX;
+}
+
+size_t gpmc_wdc_eval_bytes(size_t n, size_t k, size_t batch)
+{
+    size_t P, chunk;
+    int op_full;
+    eval_shape(n, k, &P, &chunk, &op_full);
+    size_t d = gpmc_size_mul(op_full ? n : chunk, P);
+    d = gpmc_size_add(d, gpmc_size_mul(gpmc_size_mul(2, batch), k));
+    d = gpmc_size_add(d, gpmc_size_mul(gpmc_size_mul(3, batch), chunk));
+    d = gpmc_size_add(d, gpmc_size_mul(batch, P));
+    /* q, dm, and the eigensolver's copy */
+    d = gpmc_size_add(d, gpmc_size_mul(3, gpmc_size_mul(k, k)));
+    return gpmc_size_mul(d, sizeof(double));
+}
+
+gpmc_wdc_eval *gpmc_wdc_eval_alloc(size_t n, size_t k, size_t batch)
+{
+    if (n == 0 || k == 0 || batch == 0 || gpmc_wdc_eval_bytes(n, k, batch) == SIZE_MAX)
+        return NULL;
+    gpmc_wdc_eval *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return NULL;
+    ev->n = n;
+    ev->k = k;
+    ev->batch = batch;
+    eval_shape(n, k, &ev->P, &ev->chunk, &ev->op_full);
+    ev->op = malloc((ev->op_full ? n : ev->chunk) * ev->P * sizeof(double));
+    ev->xy = malloc(2 * batch * k * sizeof(double));
+    ev->z = malloc(2 * batch * ev->chunk * sizeof(double));
+    ev->mask = malloc(batch * ev->chunk * sizeof(double));
+    ev->g = malloc(batch * ev->P * sizeof(double));
+    ev->q = malloc(k * k * sizeof(double));
+    ev->dm = malloc(k * k * sizeof(double));
+    ev->eig = gpmc_symeig_alloc(k);
+    if (!ev->op || !ev->xy || !ev->z || !ev->mask || !ev->g || !ev->q || !ev->dm || !ev->eig) {
+        gpmc_wdc_eval_free(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+void gpmc_wdc_eval_free(gpmc_wdc_eval *ev)
+{
+    if (!ev)
+        return;
+    free(ev->op);
+    free(ev->xy);
+    free(ev->z);
+    free(ev->mask);
+    free(ev->g);
+    free(ev->q);
+    free(ev->dm);
+    gpmc_symeig_free(ev->eig);
+    free(ev);
+}
+
+/* Rows r0..r0+nr of O: the packed upper triangle of w_i w_i^T, row-major order. */
+static void build_op(const double *w, size_t k, size_t P, size_t r0, size_t nr, double *op)
+{
+    for (size_t i = 0; i < nr; i++) {
+        const double *wi = w + (r0 + i) * k;
+        double *o = op + i * P;
+        for (size_t a = 0; a < k; a++) {
+            double wa = wi[a];
+            for (size_t b = a; b < k; b++)
+                *o++ = wa * wi[b];
+        }
+    }
+}
+
+void gpmc_wdc_eval_set_w(gpmc_wdc_eval *ev, const double *w, double alpha)
+{
+    ev->w = w;
+    ev->alpha = alpha;
+    if (ev->op_full)
+        build_op(w, ev->k, ev->P, 0, ev->n, ev->op);
+}
+
+/* ev->g[b] = packed W_{+,x_b}^T W_{+,y_b} for the nb pairs in ev->xy (x rows 0..nb,
+ * y rows nb..2nb). */
+static void masked_grams(gpmc_wdc_eval *ev, size_t nb)
+{
+    size_t n = ev->n, k = ev->k, P = ev->P;
+    for (size_t c0 = 0; c0 < n; c0 += ev->chunk) {
+        size_t cn = n - c0 < ev->chunk ? n - c0 : ev->chunk;
+        const double *wc = ev->w + c0 * k;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(2 * nb), (int)cn, (int)k,
+                    1.0, ev->xy, (int)k, wc, (int)k, 0.0, ev->z, (int)cn);
+        for (size_t b = 0; b < nb; b++) {
+            const double *zx = ev->z + b * cn, *zy = ev->z + (nb + b) * cn;
+            double *m = ev->mask + b * cn;
+            for (size_t i = 0; i < cn; i++) { /* 1{min > 0}: min + compare vectorise */
+                double lo = zx[i] < zy[i] ? zx[i] : zy[i];
+                m[i] = lo > 0 ? 1.0 : 0.0;
+            }
+        }
+        const double *op = ev->op + c0 * P;
+        if (!ev->op_full) {
+            build_op(ev->w, k, P, c0, cn, ev->op);
+            op = ev->op;
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)P, (int)cn, 1.0,
+                    ev->mask, (int)cn, op, (int)P, c0 == 0 ? 0.0 : 1.0, ev->g, (int)P);
+    }
+}
+
+/* ev->dm (upper triangle; both if `full`) = unpack(g_b) - alpha Q_{x,y}. */
+static void deviation_matrix(gpmc_wdc_eval *ev, size_t b, const double *x, const double *y,
+                             int full)
+{
+    size_t k = ev->k;
+    const double *g = ev->g + b * ev->P;
+    gpmc_theory_Q(x, y, k, ev->alpha, ev->q);
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = i; j < k; j++)
+            ev->dm[i * k + j] = *g++ - ev->q[i * k + j];
+    if (full)
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < i; j++)
+                ev->dm[i * k + j] = ev->dm[j * k + i];
+}
+
+int gpmc_wdc_eval_pairs(gpmc_wdc_eval *ev, const double *x, const double *y, size_t nb,
+                        double *dev)
+{
+    size_t k = ev->k;
+    if (nb == 0)
+        return GPMC_OK;
+    memcpy(ev->xy, x, nb * k * sizeof(double));
+    memcpy(ev->xy + nb * k, y, nb * k * sizeof(double));
+    masked_grams(ev, nb);
+    int status = GPMC_OK;
+    for (size_t b = 0; b < nb; b++) {
+        deviation_matrix(ev, b, x + b * k, y + b * k, 0);
+        dev[b] = gpmc_symeig_norm(ev->eig, ev->dm);
+        if (isnan(dev[b]))
+            status = GPMC_ENUM;
+    }
+    return status == GPMC_OK
+               ? GPMC_OK
+               : gpmc_error(GPMC_ENUM, "wdc", "non-finite deviation matrix (n = %zu, k = %zu)",
+                            ev->n, k);
+}
+
+int gpmc_wdc_eval_batch_matrix(gpmc_wdc_eval *ev, size_t b, const double *x, const double *y,
+                               double *out)
+{
+    size_t k = ev->k;
+    deviation_matrix(ev, b, x, y, 1);
+    memcpy(out, ev->dm, k * k * sizeof(double));
+    for (size_t i = 0; i < k * k; i++)
+        if (!isfinite(out[i]))
+            return gpmc_error(GPMC_ENUM, "wdc", "non-finite deviation matrix");
+    return GPMC_OK;
+}
+
+int gpmc_wdc_eval_matrix(gpmc_wdc_eval *ev, const double *x, const double *y, double *out)
+{
+    size_t k = ev->k;
+    memcpy(ev->xy, x, k * sizeof(double));
+    memcpy(ev->xy + k, y, k * sizeof(double));
+    masked_grams(ev, 1);
+    return gpmc_wdc_eval_batch_matrix(ev, 0, x, y, out);
+}
+
+double gpmc_wdc_gemm_flops(size_t n, size_t k)
+{
+    double nn = (double)n, kk = (double)k;
+    return 2.0 * (2.0 * kk) * nn + 2.0 * nn * (kk * (kk + 1) / 2);
+}
