@@ -23,10 +23,11 @@ seed = 1
 [grid]
 seconds = log:0.05:5:12
 INI
-cat >"$tmp/empty.ini" <<INI
+# Tiny trials: run with --trials 1 it is the near-empty run; whole, it measures rank 0.
+cat >"$tmp/tiny.ini" <<INI
 [run]
 experiment = synthetic
-trials = 1
+trials = 20000
 seed = 1
 [params]
 seconds = 0
@@ -37,14 +38,14 @@ import h5py
 gpmc, tmp = sys.argv[1:3]
 mpirun = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "32"]
 env = dict(__import__("os").environ, GPMC_SCHED_STATS="1", GPMC_PROGRESS_SECONDS="1000")
-def run(spec, out):
+def run(spec, out, *extra):
     t0 = time.monotonic()
-    r = subprocess.run(mpirun + [gpmc, "run", spec, "-o", out, "--force"], env=env,
+    r = subprocess.run(mpirun + [gpmc, "run", spec, "-o", out, "--force", *extra], env=env,
                        capture_output=True, text=True)
     return time.monotonic() - t0, r
 best = 0
 for attempt in (1, 2):
-    base, r0 = run(f"{tmp}/empty.ini", f"{tmp}/empty.h5")
+    base, r0 = run(f"{tmp}/tiny.ini", f"{tmp}/empty.h5", "--trials", "1")
     wall, r = run(f"{tmp}/grow.ini", f"{tmp}/grow.h5")
     if r0.returncode or r.returncode:
         print("run failed:", r0.stderr[-500:], r.stderr[-500:]); sys.exit(1)
@@ -67,14 +68,6 @@ PY
 # The model (analysis/sched_model.py) replays the protocol at 128-4,096 ranks, 30 tasks per
 # rank, drawing each point's trial times from the run above, with rank 0's cost per result
 # measured here (its CPU time per result served, tiny trials on 32 ranks).
-cat >"$tmp/tiny.ini" <<INI
-[run]
-experiment = synthetic
-trials = 20000
-seed = 1
-[params]
-seconds = 0
-INI
 GPMC_SCHED_STATS=1 $MPIRUN -np 32 $GPMC run "$tmp/tiny.ini" -o "$tmp/tiny.h5" --force 2>"$tmp/tiny.err"
 cost=$(sed -n 's/.*CPU (\([0-9.e+-]*\) us each).*/\1e-6/p' "$tmp/tiny.err")
 if [ -n "$cost" ] && [ -f "$tmp/grow.h5" ]; then

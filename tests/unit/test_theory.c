@@ -49,9 +49,8 @@ static void matvec(const double *m, const double *v, size_t k, double *out)
         out[i] = dot(m + i * k, v, k);
 }
 
-/* A unit vector xh, a unit vector zh orthogonal to it, and y = 0.7 (cos t xh + sin t zh),
- * a pair at angle t (up to rounding) in a random plane of R^k. */
-static void make_pair(gsl_rng *r, size_t k, double t, double *xh, double *zh, double *y)
+/* A random unit vector xh and a unit vector zh orthogonal to it (a random plane of R^k). */
+static void orthonormal_pair(gsl_rng *r, size_t k, double *xh, double *zh)
 {
     gpmc_rng_gaussian(r, 1.0, xh, k);
     scale_to_unit(xh, k);
@@ -60,6 +59,12 @@ static void make_pair(gsl_rng *r, size_t k, double t, double *xh, double *zh, do
     for (size_t i = 0; i < k; i++)
         zh[i] -= c * xh[i];
     scale_to_unit(zh, k);
+}
+
+/* orthonormal_pair, and y = 0.7 (cos t xh + sin t zh): a pair at angle t (up to rounding). */
+static void make_pair(gsl_rng *r, size_t k, double t, double *xh, double *zh, double *y)
+{
+    orthonormal_pair(r, k, xh, zh);
     for (size_t i = 0; i < k; i++)
         y[i] = 0.7 * (cos(t) * xh[i] + sin(t) * zh[i]);
 }
@@ -693,13 +698,7 @@ static void decay_sample(size_t n, int R, uint32_t level, decay_level *out)
         /* rows 0..P-1: x, rows P..2P-1: x0 */
         for (int p = 0; p < P; p++) {
             double th = PI / 2 + (PI / 2 - 0.1) * p / (P - 1), len = p % 2 ? 0.5 : 1.0;
-            gpmc_rng_gaussian(r, 1.0, e1, K);
-            scale_to_unit(e1, K);
-            gpmc_rng_gaussian(r, 1.0, e2, K);
-            double c = dot(e1, e2, K);
-            for (int i = 0; i < K; i++)
-                e2[i] -= c * e1[i];
-            scale_to_unit(e2, K);
+            orthonormal_pair(r, K, e1, e2);
             for (int i = 0; i < K; i++) {
                 xs[(P + p) * K + i] = e1[i];
                 xs[p * K + i] = len * (cos(th) * e1[i] + sin(th) * e2[i]);
