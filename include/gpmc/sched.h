@@ -14,6 +14,10 @@
 extern volatile sig_atomic_t gpmc_stop_requested;
 void gpmc_install_stop_handler(void);
 
+/* MPI_Wait that sleeps between tests instead of spinning: ranks that wait for rank 0
+ * (oversubscribed on a laptop, many per core) leave it the CPU. */
+void gpmc_wait_yielding(MPI_Request *req, MPI_Status *status);
+
 typedef struct {
     /* Rank 0, between tasks: progress, checkpoints. Non-zero status aborts the run. */
     int (*tick)(void *ctx, const gpmc_results *res);

@@ -58,11 +58,13 @@ static void iso_now(char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* All ranks agree on the worst status. */
+/* All ranks agree on the worst status (the others sleep while rank 0 plans and writes). */
 static int agree(int st)
 {
     int worst;
-    MPI_Allreduce(&st, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Request req;
+    MPI_Iallreduce(&st, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req);
+    gpmc_wait_yielding(&req, MPI_STATUS_IGNORE);
     return worst;
 }
 

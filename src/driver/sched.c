@@ -54,7 +54,7 @@ static void nap(long ns)
 /* MPI_Wait that sleeps: Open MPI's waits spin, and dozens of spinning ranks oversubscribed
  * on a few cores would starve the ones with work (rank 0 above all). The sleep grows from
  * 20 us to 1 ms, so a reply that is nearly there costs little latency. */
-static void wait_yielding(MPI_Request *req, MPI_Status *status)
+void gpmc_wait_yielding(MPI_Request *req, MPI_Status *status)
 {
     int flag = 0;
     long ns = 20000;
@@ -94,14 +94,14 @@ static int worker(const gpmc_plan *plan, uint64_t seed, MPI_Comm comm)
         MPI_Status ms;
         MPI_Request rq;
         MPI_Irecv(task, 2, MPI_UINT64_T, 0, MPI_ANY_TAG, comm, &rq);
-        wait_yielding(&rq, &ms);
+        gpmc_wait_yielding(&rq, &ms);
         if (ms.MPI_TAG == TAG_STOP)
             break;
         size_t p = (size_t)task[0], t = (size_t)task[1];
         double secs = 0, hdr_only[HDR];
         double *out = bufs ? bufs + (size_t)next * cap : hdr_only;
         if (bufs)
-            wait_yielding(&req[next], MPI_STATUS_IGNORE); /* the buffer's previous send */
+            gpmc_wait_yielding(&req[next], MPI_STATUS_IGNORE); /* the buffer's previous send */
         int tst = st ? st : gpmc_runner_trial(&run, p, t, out + HDR, &secs);
         /* Not stored and not an error: the task stays undone and resume runs it. */
         size_t len = tst ? HDR : HDR + gpmc_plan_layout(plan, p)->total;
@@ -117,7 +117,7 @@ static int worker(const gpmc_plan *plan, uint64_t seed, MPI_Comm comm)
         }
     }
     for (int i = 0; i < nbuf; i++)
-        wait_yielding(&req[i], MPI_STATUS_IGNORE);
+        gpmc_wait_yielding(&req[i], MPI_STATUS_IGNORE);
     gpmc_runner_free(&run);
     free(bufs);
     return GPMC_OK;
@@ -359,7 +359,9 @@ int gpmc_sched_run(const gpmc_plan *plan, uint64_t seed, gpmc_results *res,
     int flags[2] = {st, rank == 0 ? (int)gpmc_stop_requested : 0};
     if (rank == 0 && !st && res && gpmc_results_todo(res) > 0)
         flags[1] = 1; /* stopped early for a reason other than our own signal */
-    MPI_Bcast(flags, 2, MPI_INT, 0, comm);
+    MPI_Request req; /* the workers wait here while rank 0 writes: sleeping, not spinning */
+    MPI_Ibcast(flags, 2, MPI_INT, 0, comm, &req);
+    gpmc_wait_yielding(&req, MPI_STATUS_IGNORE);
     *stopped = flags[1];
     return flags[0];
 }
