@@ -14,20 +14,6 @@ n = 200, 400
 pairs = 2000
 search = 2000
 INI
-# done_of FILE -> "done total" from the file on disk (fails if unreadable).
-done_of() { "$PYTHON" -c "
-import h5py; d = h5py.File('$1', 'r')['trials/done'][()]; print(int(d.sum()), d.size)" 2>/dev/null; }
-# wait_partial FILE: until a checkpoint with some but not all trials is on disk (<= 60 s).
-wait_partial() {
-    i=0
-    while [ $i -lt 600 ]; do
-        set -- "$1" $(done_of "$1")
-        if [ -n "${2:-}" ] && [ "$2" -gt 0 ] && [ "$2" -lt "$3" ]; then return 0; fi
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
-
 check "uninterrupted reference run" "$GPMC" run "$tmp/s.ini" -o "$tmp/ref.h5"
 
 # SIGTERM to every rank (what srun --signal and scancel do), 2 ranks.
