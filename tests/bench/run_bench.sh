@@ -2,7 +2,8 @@
 # `make bench`: the WDC pair evaluator against the BLAS bound (inside bench_wdc: the same
 # two GEMMs alone, measured in the same run) and against a PyTorch peer (CPU, one
 # thread) running the same batched evaluation. Prints every measurement and the ratio
-# C/peer in pairs/s for each size.
+# C/peer in pairs/s for each size. Then Algorithm 2 (bench_cs) against its BLAS floor and
+# its NumPy and PyTorch peers (peer_cs.py).
 #
 # bench_wdc runs twice: on OpenBLAS's generic kernels (OPENBLAS_CORETYPE=Prescott, what
 # OpenBLAS falls back to on a CPU it does not recognise) and on the kernel gpmc picks
@@ -65,6 +66,44 @@ if [ "$peer_only" = 0 ]; then
             for (i = 1; i <= ne; i++) if (e[order[i], 1] > 0)
                 printf "%s: Prescott %.0f pairs/s, %s %.0f pairs/s, ratio = %.2f\n", order[i],
                        e[order[i], 1], kern, e[order[i], 2], e[order[i], 2] / e[order[i], 1]
+        }'
+fi
+
+# Algorithm 2 (cs) at the paper's 2-layer setting: C against the BLAS floor (the products
+# an iteration cannot avoid, timed alone in the same run) and against the NumPy code its
+# authors would write and a PyTorch CPU version (tests/bench/peer_cs.py). Ratios are of
+# iteration rates: C/peer > 1 means C is faster; C/floor = floor time / C time (goal:
+# >= 0.83, i.e. C within 1.2x of the floor).
+if [ "$peer_only" = 0 ] && [ -x "$BUILD/bench/bench_cs" ]; then
+    echo "== C: $BUILD/bench/bench_cs (Algorithm 2, k=20, widths 700,600, m=300; one thread)"
+    cs_out=$(env -u OPENBLAS_CORETYPE -u GPMC_BLAS_REEXEC -u GPMC_BLAS_REEXEC_DONE "$BUILD/bench/bench_cs")
+    echo "$cs_out"
+    cs_kern=$(echo "$cs_out" | sed -n 's/^blas kernel: //p')
+    cs_py=/usr/bin/python3
+    "$PYTHON" -c 'import torch' 2>/dev/null && cs_py=$PYTHON
+    echo "== peers: $cs_py tests/bench/peer_cs.py (NumPy; PyTorch CPU, one thread; kernel $cs_kern)"
+    cs_peer=$(${cs_kern:+env OPENBLAS_CORETYPE=$cs_kern} "$cs_py" "$here/peer_cs.py" 2>&1) || true
+    echo "$cs_peer"
+    echo "== cs ratios (BLAS kernel $cs_kern)"
+    printf '%s\n%s\n' "$cs_out" "$cs_peer" | awk '
+        function val(key,   i, kv) {
+            for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
+            return ""
+        }
+        $1 == "cs_iter" { c = val("ms_per_iter") }
+        $1 == "cs_floor" { fl = val("ms_per_iter") }
+        $1 == "peer_cs" { impl[++np] = val("impl"); ms[np] = val("ms_per_iter"); why[np] = val("skipped") }
+        END {
+            tag = "cs k=20 widths 700,600 m=300"
+            for (i = 1; i <= np; i++) {
+                name = impl[i] == "numpy" ? "NumPy" : "PyTorch"
+                if (ms[i] > 0 && c > 0)
+                    printf "%s: C %.3f ms/iter, %s %.3f ms/iter, C/peer = %.2f\n", tag, c, name, ms[i], ms[i] / c
+                else
+                    printf "%s: %s peer SKIPPED (%s)\n", tag, name, why[i]
+            }
+            if (c > 0 && fl > 0)
+                printf "%s: C %.3f ms/iter, BLAS floor %.3f ms/iter (C takes %.2fx the floor), C/floor = %.2f\n", tag, c, fl, c / fl, fl / c
         }'
 fi
 
