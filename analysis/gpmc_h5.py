@@ -270,13 +270,24 @@ class Run:
         return {k[:-3]: np.atleast_1d(v["threshold"]) for k, v in self.summary.items()
                 if k.endswith("_le") and isinstance(v, dict) and "threshold" in v}
 
+    def success_fields(self):
+        """The 0/1 success-like fields, in file order: "success" (cs), or several (landscape:
+        near_x0, near_neg_rho, elsewhere): those whose /summary/<field> holds a rate."""
+        names = [k for k, v in self.summary.items()
+                 if not k.endswith("_le") and isinstance(v, dict) and "rate" in v]
+        if "success" in self.trials and "success" not in names:
+            names.insert(0, "success")
+        return names
+
     def has_success_field(self):
-        return "success" in self.trials or "rate" in self.summary.get("success", {})
+        return bool(self.success_fields())
 
     def default_field(self):
-        """The field a condition table or plot shows when none is named."""
+        """The field a condition table or plot shows when none is named: eps_hat, else a
+        thresholded field, else the first non-0/1 trial field (by name)."""
+        binary = set(self.success_fields())
         for name in ("eps_hat", *self.threshold_fields(), *self.trials):
-            if name in self.trials and name != "success":
+            if name in self.trials and name not in binary:
                 return name
         raise ValueError(f"{self.path}: no scalar trial fields")
 
@@ -366,7 +377,7 @@ class Run:
         everything is counted again from the trials. n = 0 gives NaN rate and interval."""
         field = field or self.default_success_field()
         if threshold is None and field not in self.threshold_fields():  # a 0/1 field
-            stored = self.summary.get("success", {}) if field == "success" else {}
+            stored = self.summary.get(field, {})  # /summary/<field>: rate, ci_*, k, n
             stored = {s: np.asarray(stored[s]) for s in _RATE_KEYS if s in stored}
             if _complete(stored) or ("rate" in stored and field not in self.trials):
                 return stored
@@ -395,7 +406,7 @@ class Run:
 
     def default_success_field(self):
         if self.has_success_field():
-            return "success"
+            return self.success_fields()[0]
         th = self.threshold_fields()
         if len(th) == 1:
             return next(iter(th))

@@ -79,7 +79,7 @@ def success_specs(run, field=None, thresholds=None):
         return [(field, float(t)) for t in thresholds]
     if field is not None:
         return [(field, float(t)) for t in stored[field]] if field in stored else [(field, None)]
-    specs = [("success", None)] if run.has_success_field() else []
+    specs = [(f, None) for f in run.success_fields()]
     return specs + [(f, float(t)) for f, ths in stored.items() for t in ths]
 
 
@@ -143,7 +143,8 @@ def document_tables(run, kind="all", field=None, thresholds=None, rows=None, col
                     fmt="markdown"):
     """The tables of a document: CSV gets one tidy table, Markdown and LaTeX a condition
     table and the success tables of every (field, threshold)."""
-    is_success = field == "success" or field in run.threshold_fields() or bool(thresholds)
+    is_success = (field in run.success_fields() or field in run.threshold_fields()
+                  or bool(thresholds))
     specs = ([] if kind == "condition"
              else success_specs(run, field if is_success else None, thresholds))
     if kind == "success" and not specs:

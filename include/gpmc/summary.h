@@ -23,8 +23,9 @@ void gpmc_summary_count_le(const gpmc_results *res, size_t p, size_t f, double t
 /* Number of done trials at p whose 0/1 field f is 1 (k) out of those with a value (n). */
 void gpmc_summary_count_success(const gpmc_results *res, size_t p, size_t f, size_t *k,
                                 size_t *n);
-/* The experiment's success field (GPMC_FIELD_SUCCESS), or nfields if none. */
-size_t gpmc_summary_success_field(const gpmc_experiment *exp);
+/* Is field f a scalar 0/1 success-like field (GPMC_FIELD_SUCCESS)? /summary/<name> then
+ * holds its rate and Clopper-Pearson interval; an experiment may have several. */
+int gpmc_summary_is_success(const gpmc_experiment *exp, size_t f);
 
 /* Clopper-Pearson 95% interval of k of n: NaN, NaN for n = 0 (GPMC_OK); on a failure
  * NaN, NaN and a status after gpmc_error(). The one place summaries get intervals from. */

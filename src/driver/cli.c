@@ -165,7 +165,6 @@ int gpmc_cmd_info(int argc, char **argv)
                                 ? &spec->fixed[gpmc_param_index(exp, exp->fields[thr_field].threshold)]
                                 : NULL;
     size_t nthr = thr ? (thr->len < 3 ? thr->len : 3) : 0;
-    size_t sf = gpmc_summary_success_field(exp);
     /* header */
     for (size_t a = 0; a < spec->naxes; a++)
         printf("%10s ", exp->params[spec->axes[a].param].name);
@@ -177,8 +176,12 @@ int gpmc_cmd_info(int argc, char **argv)
         snprintf(h, sizeof h, "P(%s<=%g)", exp->fields[thr_field].name, thr->list[e]);
         printf(" | %-22s", h);
     }
-    if (sf < exp->nfields)
-        printf(" | %-22s", "success [95% CI]");
+    for (size_t f = 0; f < exp->nfields; f++)
+        if (gpmc_summary_is_success(exp, f)) {
+            char h[64];
+            snprintf(h, sizeof h, "%s [95%% CI]", exp->fields[f].name);
+            printf(" | %-22s", h);
+        }
     printf("\n");
     for (size_t a = 0; a < spec->naxes; a++)
         printf("%10s ", "");
@@ -214,11 +217,12 @@ int gpmc_cmd_info(int argc, char **argv)
             gpmc_summary_count_le(&run.res, p, thr_field, thr->list[e], &k, &n);
             print_rate(k, n);
         }
-        if (sf < exp->nfields) {
-            size_t k, n;
-            gpmc_summary_count_success(&run.res, p, sf, &k, &n);
-            print_rate(k, n);
-        }
+        for (size_t f = 0; f < exp->nfields; f++)
+            if (gpmc_summary_is_success(exp, f)) {
+                size_t k, n;
+                gpmc_summary_count_success(&run.res, p, f, &k, &n);
+                print_rate(k, n);
+            }
         printf("\n");
     }
     free(scratch);

@@ -134,7 +134,7 @@ static int dset_count(hid_t loc, const char *name, int rank, const hsize_t *dims
     return st;
 }
 
-/* Open a group, creating it if absent (a success field may be called "success"). */
+/* Open a group, creating it if absent (a success field's statistics made it already). */
 static hid_t group_open(hid_t loc, const char *name)
 {
     if (H5Lexists(loc, name, H5P_DEFAULT) > 0)
@@ -538,14 +538,14 @@ static int write_success_rate(hid_t gs, const gpmc_results *res, size_t sf, doub
         kk[p] = (double)k;
         nn[p] = (double)n;
     }
-    rates(se, "success", P, kk, nn, rate, lo, hi);
+    rates(se, fd->name, P, kk, nn, rate, lo, hi);
     hsize_t d1[1] = {P};
-    hid_t g = group_open(gs, "success");
+    hid_t g = group_open(gs, fd->name);
     int st = g < 0 ? GPMC_EIO : GPMC_OK;
     st = st ? st : dset_f64(g, "rate", 1, d1, rate, fd->doc, NULL);
     st = st ? st : dset_f64(g, "ci_low", 1, d1, lo, "Clopper-Pearson 95% lower bound", NULL);
     st = st ? st : dset_f64(g, "ci_high", 1, d1, hi, "Clopper-Pearson 95% upper bound", NULL);
-    /* A field named "success" already wrote the same n with its statistics. */
+    /* The field's statistics already wrote the same n into its group. */
     if (!st && H5Lexists(g, "n", H5P_DEFAULT) <= 0)
         st = dset_count(g, "n", 1, d1, nn, "trials with a value");
     st = st ? st : dset_count(g, "k", 1, d1, kk, "successful trials");
@@ -595,9 +595,11 @@ static int write_summary(hid_t file, const gpmc_results *res, gpmc_h5_report *re
         if (!st && fd->threshold)
             st = write_threshold_rates(gs, res, f, cols, &se);
     }
-    size_t sf = gpmc_summary_success_field(exp);
-    if (!st && cols && sf < exp->nfields)
-        st = write_success_rate(gs, res, sf, cols, &se);
+    /* Every 0/1 success-like field (cs: success; landscape: where descent ends) gets its
+     * rate and interval beside its statistics, in /summary/<field>. */
+    for (size_t f = 0; f < exp->nfields && !st && cols; f++)
+        if (gpmc_summary_is_success(exp, f))
+            st = write_success_rate(gs, res, f, cols, &se);
     free(scratch);
     free(cols);
     H5Gclose(gs);

@@ -66,12 +66,9 @@ void gpmc_summary_count_success(const gpmc_results *res, size_t p, size_t f, siz
     count(res, p, f, 0.5, 0, k, n);
 }
 
-size_t gpmc_summary_success_field(const gpmc_experiment *exp)
+int gpmc_summary_is_success(const gpmc_experiment *exp, size_t f)
 {
-    for (size_t f = 0; f < exp->nfields; f++)
-        if ((exp->fields[f].flags & GPMC_FIELD_SUCCESS) && !exp->fields[f].shape)
-            return f;
-    return exp->nfields;
+    return (exp->fields[f].flags & GPMC_FIELD_SUCCESS) && !exp->fields[f].shape;
 }
 
 /* GPMC_FAULT=summary makes every interval fail as a non-converging library call would:

@@ -82,4 +82,31 @@ $MPIRUN -np 2 "$GPMC" run "$tmp/big.ini" -o "$tmp/big.h5" 2>"$tmp/err"; rc=$?
     f['trials/done'][:].sum() == 8000" \
     && ok "2000 trials x 64 thresholds: finite intervals bracketing every rate" \
     || notok "2000 trials x 64 thresholds" "rc=$rc $(tail -3 "$tmp/err")"
+
+# Several success-like fields (landscape: where descent ends): each has its rate and
+# interval in /summary/<field>, the three partition the trials, and `gpmc info` shows a
+# column each. At k = 1 the negative half-line is invariant, so from -x0 the descent ends
+# at -rho_d x0 (up to the finite-width deviation) in most trials; at k = 5 it escapes.
+cat >"$tmp/ls.ini" <<INI
+[run]
+experiment = landscape
+trials = 30
+seed = 1
+[grid]
+k = 1, 5
+[params]
+width = 200
+depth = 2
+start = angle
+start_angle = 3.1
+INI
+"$GPMC" run "$tmp/ls.ini" -o "$tmp/ls.h5" 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] && h5check "$tmp/ls.h5" "all(set(f['summary/' + g]) >= {'rate', 'ci_low', 'ci_high', 'k', 'n'} \
+        for g in ('near_x0', 'near_neg_rho', 'elsewhere')) and \
+    ((f['summary/near_x0/k'][:] + f['summary/near_neg_rho/k'][:] + f['summary/elsewhere/k'][:]) \
+        == f['summary/near_x0/n'][:]).all() and (f['summary/near_x0/n'][:] == 30).all() and \
+    f['summary/near_neg_rho/ci_low'][0] > 0.5 and f['summary/near_x0/ci_low'][1] > 0.5" \
+    && "$GPMC" info "$tmp/ls.h5" | grep -q "near_x0 \[95% CI\].*near_neg_rho \[95% CI\].*elsewhere \[95% CI\]" \
+    && ok "several success fields: rates + intervals each in /summary/<field>, a partition, info columns" \
+    || notok "several success fields (landscape)" "rc=$rc $(tail -3 "$tmp/err")"
 finish

@@ -980,7 +980,6 @@ static void summarise(const gpmc_stored_run *run)
     double *scratch = malloc((plan->T + 1) * sizeof *scratch);
     if (!scratch)
         return;
-    size_t sf = gpmc_summary_success_field(exp);
     for (size_t p = 0; p < plan->P; p++)
         for (size_t f = 0; f < exp->nfields; f++) {
             if (exp->fields[f].shape)
@@ -988,7 +987,7 @@ static void summarise(const gpmc_stored_run *run)
             gpmc_field_stats s;
             gpmc_summary_field(&run->res, p, f, scratch, &s);
             size_t k, n;
-            if (f == sf)
+            if (gpmc_summary_is_success(exp, f))
                 gpmc_summary_count_success(&run->res, p, f, &k, &n);
             if (exp->fields[f].threshold) {
                 const gpmc_value *thr = &run->spec.fixed[gpmc_param_index(exp, exp->fields[f].threshold)];
