@@ -19,6 +19,11 @@
  *      then on pairs with the rest (substream 4), climbing from the best pairs found.
  *      Every budget counts evaluated pairs: pairs_evaluated = pairs + angles + search.
  *
+ * search_mode = exact (k = 2 only): step 2 alone, then the exact suprema over all pairs
+ * and over x = y (include/gpmc/wdc_exact2.h: arc-pair rectangles, closed form, branch and
+ * bound), their values again from gpmc_wdc_eval at their witnesses; angles and search are
+ * unused. search_mode is not hashed: both modes see the same W.
+ *
  * Steps 2-4 are the shared supremum search (include/gpmc/search.h) over pairs (x, y):
  * this file is its WDC objective. The values come from the batched evaluator
  * gpmc_wdc_eval (include/gpmc/wdc_eval.h); the flips aim with the top eigenvector of the
@@ -318,7 +323,7 @@ const gpmc_experiment gpmc_exp_wdc = {
     .name = "wdc",
     .summary = "Weight Distribution Condition of one Gaussian (or truncated) layer: "
                "eps_hat = sup found of ||W+x^T W+y - alpha Q_xy|| (random, angle-stratified "
-               "and locally searched pairs)",
+               "and locally searched pairs; at k = 2, search_mode = exact gives the sup itself)",
     .params = params,
     .nparams = NPARAMS,
     .fields = fields,

@@ -6,7 +6,10 @@
  * masked Gram G = sum over rows active on both of w w^T is constant. At an event point a
  * row is inactive (strict >), which is the mask of one of the two adjacent arcs (for
  * distinct events), so the supremum is the maximum over the N^2 CLOSED rectangles of the
- * smooth deviation with the rectangle's G.
+ * smooth deviation with the rectangle's G. (Assumed: no row's on event coincides with
+ * another's off event, i.e. no w_j = -c w_i; that has probability 0 for Gaussian and
+ * truncated rows, and there the point itself has a mask of neither neighbour. Coinciding
+ * events of parallel rows are fine: zero-width arcs.)
  *
  * The closed form (k = 2). For theta in (0, pi), M_{x<->y} of MATH.md is the reflection
  * across the bisector of x and y, [[cos s, sin s], [sin s, -cos s]] with s = a + b, and
