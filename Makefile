@@ -73,7 +73,7 @@ $(BUILD)/libgpmc.a: $(LIB_OBJ)
 $(BUILD)/gpmc: $(BUILD)/obj/src/driver/main.o $(BUILD)/libgpmc.a
 	$(CC) $^ -o $@ $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libgpmc.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libgpmc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(BUILD)/libgpmc.a -o $@ $(LDLIBS_ALL) -lcmocka
 

@@ -19,6 +19,11 @@
  *      then on pairs with the rest (substream 4), climbing from the best pairs found.
  *      Every budget counts evaluated pairs: pairs_evaluated = pairs + angles + search.
  *
+ * search_mode = exact (k = 2 only): step 2 alone, then the exact suprema over all pairs
+ * and over x = y (include/gpmc/wdc_exact2.h: arc-pair rectangles, closed form, branch and
+ * bound), their values again from gpmc_wdc_eval at their witnesses; angles and search are
+ * unused. search_mode is not hashed: both modes see the same W.
+ *
  * Steps 2-4 are the shared supremum search (include/gpmc/search.h) over pairs (x, y):
  * this file is its WDC objective. The values come from the batched evaluator
  * gpmc_wdc_eval (include/gpmc/wdc_eval.h); the flips aim with the top eigenvector of the
@@ -33,6 +38,7 @@
 #include "gpmc/stats.h"
 #include "gpmc/theory.h"
 #include "gpmc/wdc_eval.h"
+#include "gpmc/wdc_exact2.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -40,7 +46,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { P_N, P_K, P_ENSEMBLE, P_PAIRS, P_SEARCH, P_EPS, P_STORE, P_ANGLES, P_BATCH, NPARAMS };
+enum {
+    P_N, P_K, P_ENSEMBLE, P_PAIRS, P_SEARCH, P_EPS, P_STORE, P_ANGLES, P_BATCH, P_MODE, NPARAMS
+};
+
+enum { MODE_SEARCH, MODE_EXACT };
+/* Exact mode costs (2n)^2 rectangles: n = 20000 is ~1.6e9 of them, tens of minutes. */
+#define EXACT_N_MAX 20000
 
 static const gpmc_param_def params[] = {
     {"n", GPMC_PARAM_INT, NULL, 1, 1e7, NULL, 0, "rows of W: the layer's output width"},
@@ -64,6 +76,13 @@ static const gpmc_param_def params[] = {
      "uniform grid over [0, pi]"},
     {"batch", GPMC_PARAM_INT, "128", 1, 4096, NULL, GPMC_PARAM_NOHASH,
      "pairs per batched evaluation (GEMM height); changes rounding only"},
+    /* A method, not a model parameter: both modes see the same W (not hashed). */
+    {"search_mode", GPMC_PARAM_CHOICE, "search", 0, 0, "search|exact", GPMC_PARAM_NOHASH,
+     "search: random, angle-stratified and locally searched pairs (eps_hat a lower bound); "
+     "exact (k = 2 only, n <= 20000): the supremum over all pairs to 1e-9 relative, by a "
+     "branch and bound over the (2n)^2 arc-pair rectangles of the circle (src/numerics/"
+     "wdc_exact2.c), O(n^2) time; angles and search are then unused, and eps_hat, "
+     "eps_hat_diag are still computed by the evaluator at their witnesses"},
 };
 
 enum {
@@ -74,10 +93,11 @@ enum {
 static const gpmc_field_def fields[] = {
     {"eps_hat", NULL, NULL, "eps", 0, "1",
      "largest ||W+x^T W+y - alpha Q_xy|| found over all evaluated pairs: a certified lower "
-     "bound on eps_WDC(W), attained at (witness_x, witness_y)"},
+     "bound on eps_WDC(W), attained at (witness_x, witness_y); search_mode = exact: "
+     "eps_WDC(W) itself to 1e-9 relative, still the evaluator's value at the witnesses"},
     {"eps_hat_diag", NULL, NULL, NULL, 0, "1",
      "largest ||W+x^T W+x - alpha I/2|| found over evaluated x = y, attained at witness_diag "
-     "(NaN if angles = search = 0)"},
+     "(NaN if angles = search = 0); search_mode = exact: the supremum over x (max over arcs)"},
     {"eps_hat_random", NULL, NULL, NULL, 0, "1",
      "largest deviation over the random pairs alone (what the search adds: eps_hat - this)"},
     {"dev_mean", NULL, NULL, NULL, 0, "1", "mean deviation over the random pairs"},
@@ -87,7 +107,8 @@ static const gpmc_field_def fields[] = {
     {"theta_hat", NULL, NULL, NULL, 0, "rad", "angle between witness_x and witness_y"},
     {"alpha", NULL, NULL, NULL, 0, "1", "scale of Q: E[W+x^T W+y] = alpha Q_xy for the ensemble"},
     {"pairs_evaluated", NULL, NULL, NULL, 0, "pairs",
-     "pairs whose deviation was computed (random + angles + search)"},
+     "pairs whose deviation was computed (random + angles + search; exact mode: random + "
+     "the 2 witness pairs)"},
     {"witness_x", "k", NULL, NULL, 0, "1", "unit x of the pair attaining eps_hat"},
     {"witness_y", "k", NULL, NULL, 0, "1", "unit y of the pair attaining eps_hat"},
     {"witness_diag", "k", NULL, NULL, 0, "1", "unit x attaining eps_hat_diag (y = x)"},
@@ -100,11 +121,12 @@ _Static_assert(sizeof fields / sizeof fields[0] == NFIELDS, "field table and enu
 
 typedef struct {
     size_t n, k, pairs, search, angles, batch;
-    int truncated;
+    int truncated, exact;
     double *w;        /* n x k */
     double *devr;     /* pairs: the random pairs' deviations */
     gpmc_wdc_eval *ev;
     gpmc_search *srch;
+    gpmc_wdc_exact2 *ex; /* exact mode only */
 } wdc_ws;
 
 /* The diagonal x = y: y tied to x. */
@@ -140,6 +162,8 @@ static size_t wdc_workspace_bytes(const gpmc_point *pt)
     gpmc_search_objective o = wdc_objective(n, k, B, NULL);
     size_t bytes = gpmc_size_add(gpmc_wdc_eval_bytes(n, k, B), gpmc_search_bytes(&o));
     bytes = gpmc_size_add(bytes, gpmc_size_mul(gpmc_size_mul(n, k), sizeof(double)));
+    if (gpmc_point_int_at(pt, P_MODE) == MODE_EXACT)
+        bytes = gpmc_size_add(bytes, gpmc_wdc_exact2_bytes(n));
     return gpmc_size_add(bytes, gpmc_size_mul(param_size(pt, P_PAIRS), sizeof(double)));
 }
 
@@ -148,9 +172,12 @@ static size_t wdc_workspace_bytes(const gpmc_point *pt)
 static double wdc_trial_cost(const gpmc_point *pt)
 {
     double n = (double)param_size(pt, P_N), k = (double)param_size(pt, P_K);
+    double per_pair = n * k * (k + 1) / 2 + 2 * n * k + k * k * k;
+    if (gpmc_point_int_at(pt, P_MODE) == MODE_EXACT) /* ~1e3 flops' time per rectangle */
+        return (double)param_size(pt, P_PAIRS) * per_pair + 4 * n * n * 1e3 + n * k;
     double evals = (double)param_size(pt, P_PAIRS) + (double)param_size(pt, P_ANGLES) +
                    (double)param_size(pt, P_SEARCH);
-    return evals * (n * k * (k + 1) / 2 + 2 * n * k + k * k * k) + n * k;
+    return evals * per_pair + n * k;
 }
 
 static int wdc_check(const gpmc_point *pt, char *msg, size_t msglen)
@@ -158,6 +185,15 @@ static int wdc_check(const gpmc_point *pt, char *msg, size_t msglen)
     size_t n = param_size(pt, P_N), k = param_size(pt, P_K);
     if (k > n) {
         snprintf(msg, msglen, "k (=%zu) must be <= n (=%zu)", k, n);
+        return 1;
+    }
+    if (gpmc_point_int_at(pt, P_MODE) == MODE_EXACT && k != 2) {
+        snprintf(msg, msglen, "search_mode = exact needs k = 2 (k = %zu)", k);
+        return 1;
+    }
+    if (gpmc_point_int_at(pt, P_MODE) == MODE_EXACT && n > EXACT_N_MAX) {
+        snprintf(msg, msglen, "search_mode = exact takes (2n)^2 steps: n (=%zu) must be <= %d",
+                 n, EXACT_N_MAX);
         return 1;
     }
     /* Whether it fits is the driver's memory estimate (against this machine's memory);
@@ -178,6 +214,7 @@ static void wdc_free(void *p)
     free(ws->devr);
     gpmc_wdc_eval_free(ws->ev);
     gpmc_search_free(ws->srch);
+    gpmc_wdc_exact2_free(ws->ex);
     free(ws);
 }
 
@@ -193,6 +230,7 @@ static void *wdc_alloc(const gpmc_point *pt)
     ws->search = param_size(pt, P_SEARCH);
     ws->angles = param_size(pt, P_ANGLES);
     ws->batch = param_size(pt, P_BATCH);
+    ws->exact = gpmc_point_int_at(pt, P_MODE) == MODE_EXACT;
     size_t n = ws->n, k = ws->k;
     if (gpmc_size_mul(n, k) == SIZE_MAX || gpmc_size_mul(n, k) > SIZE_MAX / sizeof(double)) {
         free(ws);
@@ -205,7 +243,9 @@ static void *wdc_alloc(const gpmc_point *pt)
         gpmc_search_objective o = wdc_objective(n, k, ws->batch, ws->ev);
         ws->srch = gpmc_search_alloc(&o);
     }
-    if (!ws->w || !ws->devr || !ws->ev || !ws->srch) {
+    if (ws->exact)
+        ws->ex = gpmc_wdc_exact2_alloc(n);
+    if (!ws->w || !ws->devr || !ws->ev || !ws->srch || (ws->exact && !ws->ex)) {
         wdc_free(ws);
         return NULL;
     }
@@ -230,9 +270,11 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
     gpmc_search_set_normals(ws->srch, ws->w, n);
 
     /* 2.-4. random pairs (substream 1), angles (2), the diagonal (3), pairs (4). */
+    /* Exact mode: the random pairs alone (same substream), then the exact suprema. */
     gpmc_search_plan plan = {.random = ws->pairs, .random_vals = ws->devr,
-                             .angles = ws->angles, .angle_a = 0, .angle_b = 1,
-                             .search = ws->search, .tie = tie_diag, .substream = 1};
+                             .angles = ws->exact ? 0 : ws->angles, .angle_a = 0, .angle_b = 1,
+                             .search = ws->exact ? 0 : ws->search,
+                             .tie = ws->exact ? NULL : tie_diag, .substream = 1};
     int st = gpmc_search_run(ws->srch, s, &plan);
     if (st != GPMC_OK)
         return st;
@@ -242,6 +284,18 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
     double best = gpmc_search_best(ws->srch, 0, &bt);
     double best_diag = gpmc_search_best(ws->srch, 1, &bd);
     const double *bx = bt, *by = bt + k;
+    size_t evaluated = gpmc_search_evaluated(ws->srch);
+    gpmc_wdc_exact2_result ex;
+    if (ws->exact) {
+        if ((st = gpmc_stream_poll(s)) != GPMC_OK ||
+            (st = gpmc_wdc_exact2_run(ws->ex, ws->w, alpha, ws->ev, &ex)) != GPMC_OK)
+            return st;
+        evaluated += 2;
+        /* The sup, unless a random pair beat it within the tolerance. */
+        if (ex.eps >= best)
+            best = ex.eps, bx = ex.x, by = ex.y;
+        best_diag = ex.eps_diag, bd = ex.xd;
+    }
     double sum = 0;
     for (size_t i = 0; i < ws->pairs; i++)
         sum += ws->devr[i];
@@ -255,7 +309,7 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
     gpmc_record_set(rec, F_DEV_Q99, gpmc_quantile_sorted(ws->devr, ws->pairs, 0.99));
     gpmc_record_set(rec, F_THETA, gpmc_angle(bx, by, k));
     gpmc_record_set(rec, F_ALPHA, alpha);
-    gpmc_record_set(rec, F_EVALS, (double)gpmc_search_evaluated(ws->srch));
+    gpmc_record_set(rec, F_EVALS, (double)evaluated);
     memcpy(gpmc_record_field(rec, F_WX), bx, k * sizeof(double));
     memcpy(gpmc_record_field(rec, F_WY), by, k * sizeof(double));
     if (best_diag >= 0)
@@ -269,7 +323,7 @@ const gpmc_experiment gpmc_exp_wdc = {
     .name = "wdc",
     .summary = "Weight Distribution Condition of one Gaussian (or truncated) layer: "
                "eps_hat = sup found of ||W+x^T W+y - alpha Q_xy|| (random, angle-stratified "
-               "and locally searched pairs)",
+               "and locally searched pairs; at k = 2, search_mode = exact gives the sup itself)",
     .params = params,
     .nparams = NPARAMS,
     .fields = fields,
