@@ -45,4 +45,12 @@ void gpmc_net_lambda(const gpmc_net *net, const gpmc_net_trace *tr, size_t row, 
 void gpmc_net_lambda_t(const gpmc_net *net, const gpmc_net_trace *tr, size_t row, size_t j,
                        const double *u, double *out, double *scratch);
 
+/* Batched Lambda products: row b of out (nb x width[j]) = Lambda_{j,x} v_b, x the input row
+ * rows[b] of the last forward pass, v_b row b of V (nb x k). One GEMM per layer, then each
+ * row masked with its own pattern (act[i][rows[b]] > 0). s1, s2: nb * max(width) doubles
+ * each, distinct from out and V. nb <= INT_MAX. */
+void gpmc_net_lambda_batch(const gpmc_net *net, const gpmc_net_trace *tr, const size_t *rows,
+                           size_t nb, size_t j, const double *V, double *out, double *s1,
+                           double *s2);
+
 #endif

@@ -225,6 +225,10 @@ int gpmc_cmd_info(int argc, char **argv)
             }
         printf("\n");
     }
+    /* What each column is: fields of opposite kinds (a lower bound next to an upper
+     * bound, rric's eps_hat and eps_span) must not read alike. */
+    for (size_t i = 0; i < nf; i++)
+        printf("  %s: %s\n", exp->fields[fidx[i]].name, exp->fields[fidx[i]].doc);
     free(scratch);
     free(v);
     gpmc_stored_run_close(&run);

@@ -4,12 +4,14 @@
 #include <stddef.h>
 
 extern const gpmc_experiment gpmc_exp_wdc;
+extern const gpmc_experiment gpmc_exp_rric;
 extern const gpmc_experiment gpmc_exp_cs;
 extern const gpmc_experiment gpmc_exp_landscape;
 extern const gpmc_experiment gpmc_exp_synthetic;
 
 const gpmc_experiment *const gpmc_experiments[] = {
     &gpmc_exp_wdc,
+    &gpmc_exp_rric,
     &gpmc_exp_cs,
     &gpmc_exp_landscape,
     &gpmc_exp_synthetic,

@@ -180,3 +180,30 @@ void gpmc_net_lambda_t(const gpmc_net *net, const gpmc_net_trace *tr, size_t row
         cur = dst;
     }
 }
+
+void gpmc_net_lambda_batch(const gpmc_net *net, const gpmc_net_trace *tr, const size_t *rows,
+                           size_t nb, size_t j, const double *V, double *out, double *s1,
+                           double *s2)
+{
+    if (nb == 0)
+        return;
+    if (j == 0) {
+        memcpy(out, V, nb * net->width[0] * sizeof *V);
+        return;
+    }
+    const double *in = V;
+    for (size_t i = 1; i <= j; i++) {
+        size_t w = net->width[i], cols = net->width[i - 1];
+        double *dst = pick(j - i, out, s1, s2);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)w, (int)cols, 1.0,
+                    in, (int)cols, net->W[i - 1], (int)cols, 0.0, dst, (int)w);
+        for (size_t b = 0; b < nb; b++) {
+            const double *pattern = tr->act[i] + rows[b] * w;
+            double *d = dst + b * w;
+            for (size_t r = 0; r < w; r++)
+                if (!(pattern[r] > 0))
+                    d[r] = 0;
+        }
+        in = dst;
+    }
+}
