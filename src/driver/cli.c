@@ -104,12 +104,13 @@ int gpmc_cmd_list(int argc, char **argv)
     return GPMC_EXIT_OK;
 }
 
-/* The scalar, non-timing fields worth a column: the first few. */
+/* The scalar, non-timing, non-0/1 fields worth a column: the first few. */
 static size_t info_fields(const gpmc_experiment *exp, size_t *idx, size_t max)
 {
     size_t n = 0;
     for (size_t f = 0; f < exp->nfields && n < max; f++)
-        if (!exp->fields[f].shape && !(exp->fields[f].flags & GPMC_FIELD_TIMING))
+        if (!exp->fields[f].shape && !(exp->fields[f].flags & GPMC_FIELD_TIMING) &&
+            !gpmc_summary_is_success(exp, f)) /* those get a rate column each */
             idx[n++] = f;
     return n;
 }
