@@ -64,6 +64,11 @@ typedef enum {
 
 typedef struct gpmc_measure gpmc_measure;
 
+/* Non-zero, after writing why into msg, when `kind` cannot have m rows on R^n: m > n for
+ * the subsampled kinds, m != n for IDENTITY (experiments' spec-time checks call it). */
+int gpmc_measure_shape_error(gpmc_measure_kind kind, size_t m, size_t n, char *msg,
+                             size_t len);
+
 /* NULL (with gpmc_error set) unless 1 <= m, n <= INT_MAX, m <= n for the subsampled kinds
  * and m = n for IDENTITY. */
 gpmc_measure *gpmc_measure_alloc(gpmc_measure_kind kind, size_t m, size_t n);

@@ -106,16 +106,8 @@ static int cs_check(const gpmc_point *pt, char *msg, size_t msglen)
     size_t m = (size_t)gpmc_point_int_at(pt, P_M), n = width[d];
     long meas = gpmc_point_int_at(pt, P_MEAS), noise = gpmc_point_int_at(pt, P_NOISE);
     double level = gpmc_point_real_at(pt, P_LEVEL);
-    if (meas == GPMC_MEASURE_IDENTITY && m != n) {
-        snprintf(msg, msglen, "measurement = identity needs m = n: m (=%zu), n (=%zu, the last "
-                 "of widths)", m, n);
-        return 1;
-    }
-    if ((meas == GPMC_MEASURE_SUBSAMPLED || meas == GPMC_MEASURE_FOURIER) && m > n) {
-        snprintf(msg, msglen, "measurement = %s needs m <= n: m (=%zu), n (=%zu, the last of "
-                 "widths)", gpmc_measure_kind_name((gpmc_measure_kind)meas), m, n);
-        return 1;
-    }
+    if (gpmc_measure_shape_error((gpmc_measure_kind)meas, m, n, msg, msglen))
+        return 1; /* n: the last of widths */
     if (noise == NOISE_TAU && level < 0) {
         snprintf(msg, msglen, "noise = tau: noise_level (=%g) is |eta| and must be >= 0", level);
         return 1;

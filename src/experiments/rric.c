@@ -201,16 +201,8 @@ static int rric_check(const gpmc_point *pt, char *msg, size_t msglen)
                  width[0], (unsigned long long)tw, (unsigned long long)RRIC_MAX_WEIGHTS);
         return 1;
     }
-    if ((kind == GPMC_MEASURE_SUBSAMPLED || kind == GPMC_MEASURE_FOURIER) && m > n) {
-        snprintf(msg, msglen, "m (=%zu) must be <= n (=%zu, the last width) for measurement = %s",
-                 m, n, gpmc_measure_kind_name(kind));
-        return 1;
-    }
-    if (kind == GPMC_MEASURE_IDENTITY && m != n) {
-        snprintf(msg, msglen, "m (=%zu) must equal n (=%zu, the last width) for measurement = identity",
-                 m, n);
-        return 1;
-    }
+    if (gpmc_measure_shape_error(kind, m, n, msg, msglen))
+        return 1; /* n: the last width */
     if ((kind == GPMC_MEASURE_GAUSSIAN || kind == GPMC_MEASURE_BERNOULLI) &&
         (uint64_t)m * n > RRIC_MAX_WEIGHTS) {
         snprintf(msg, msglen, "m x n = %zu x %zu: a dense A larger than the limit %llu entries",

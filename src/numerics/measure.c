@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,21 @@ static void refresh(gpmc_measure *A)
     }
 }
 
+int gpmc_measure_shape_error(gpmc_measure_kind kind, size_t m, size_t n, char *msg,
+                             size_t len)
+{
+    if (is_subsampled(kind) && m > n) {
+        snprintf(msg, len, "measurement = %s needs m <= n: m (=%zu) rows out of n (=%zu)",
+                 kind_names[kind], m, n);
+        return 1;
+    }
+    if (kind == GPMC_MEASURE_IDENTITY && m != n) {
+        snprintf(msg, len, "measurement = identity needs m = n: m (=%zu), n (=%zu)", m, n);
+        return 1;
+    }
+    return 0;
+}
+
 gpmc_measure *gpmc_measure_alloc(gpmc_measure_kind kind, size_t m, size_t n)
 {
     const char *where = "gpmc_measure_alloc";
@@ -109,12 +125,9 @@ gpmc_measure *gpmc_measure_alloc(gpmc_measure_kind kind, size_t m, size_t n)
                    INT_MAX, m, n);
         return NULL;
     }
-    if (is_subsampled(kind) && m > n) {
-        gpmc_error(GPMC_EINVAL, where, "%s: m = %zu distinct rows out of n = %zu", name, m, n);
-        return NULL;
-    }
-    if (kind == GPMC_MEASURE_IDENTITY && m != n) {
-        gpmc_error(GPMC_EINVAL, where, "identity: m = %zu must equal n = %zu", m, n);
+    char why[160];
+    if (gpmc_measure_shape_error(kind, m, n, why, sizeof why)) {
+        gpmc_error(GPMC_EINVAL, where, "%s", why);
         return NULL;
     }
     if (is_dense(kind) && m > SIZE_MAX / sizeof(double) / n) {
