@@ -4,10 +4,12 @@
 #include <stddef.h>
 
 extern const gpmc_experiment gpmc_exp_wdc;
+extern const gpmc_experiment gpmc_exp_r2wdc;
 extern const gpmc_experiment gpmc_exp_synthetic;
 
 const gpmc_experiment *const gpmc_experiments[] = {
     &gpmc_exp_wdc,
+    &gpmc_exp_r2wdc,
     &gpmc_exp_synthetic,
     NULL,
 };

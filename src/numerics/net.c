@@ -180,3 +180,27 @@ void gpmc_net_lambda_t(const gpmc_net *net, const gpmc_net_trace *tr, size_t row
         cur = dst;
     }
 }
+
+void gpmc_net_lambda_rows(const gpmc_net *net, const gpmc_net_trace *tr, size_t row, size_t j,
+                          double *out, double *scratch)
+{
+    size_t k = net->width[0];
+    /* L_i^T = L_{i-1}^T W_i^T, then the columns of layer i's inactive units zeroed; the
+     * two buffers alternate so that the last product lands in out. */
+    double *cur = j % 2 ? scratch : out;
+    memset(cur, 0, k * k * sizeof *cur);
+    for (size_t a = 0; a < k; a++)
+        cur[a * k + a] = 1;
+    for (size_t i = 1; i <= j; i++) {
+        size_t rows = net->width[i], cols = net->width[i - 1];
+        double *dst = (j - i) % 2 ? scratch : out;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)rows, (int)cols, 1.0,
+                    cur, (int)cols, net->W[i - 1], (int)cols, 0.0, dst, (int)rows);
+        const double *pattern = tr->act[i] + row * rows;
+        for (size_t a = 0; a < k; a++)
+            for (size_t r = 0; r < rows; r++)
+                if (!(pattern[r] > 0))
+                    dst[a * rows + r] = 0;
+        cur = dst;
+    }
+}
