@@ -103,7 +103,7 @@ static const gpmc_field_def fields[] = {
      "per layer j: 1 if wdc_layer evaluated x = y only (n_{j-1} > wdc_full_max), 0 if the "
      "full WDC search"},
     {"witness", "#widths,6,k", NULL, NULL, 0, "1",
-     "per layer j: the tuple (x, y, x1, x2, x3, x4) attaining eps_layer, unit rows"},
+     "per layer j: the tuple (x, y, x1, x2, x3, x4) attaining eps_layer, each row of norm 1"},
 };
 
 _Static_assert(sizeof params / sizeof params[0] == NPARAMS, "parameter table and enum agree");
