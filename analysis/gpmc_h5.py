@@ -264,6 +264,12 @@ class Run:
         with h5py.File(self.path, "r") as f:
             return f[f"points/{p}/{field}"][()]
 
+    def point_arrays(self, p):
+        """{name: shape} of the per-point arrays /points/<p>/* (shape (T, dims...))."""
+        with h5py.File(self.path, "r") as f:
+            g = f.get(f"points/{p}")
+            return {} if g is None else {k: g[k].shape for k in g}
+
     # -- fields and thresholds ---------------------------------------------------------
     def threshold_fields(self):
         """{field: thresholds} for every /summary/<field>_le group."""

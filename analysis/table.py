@@ -6,7 +6,11 @@
   * success tables: P(success), or P(field <= threshold) for a thresholded field such as
     wdc's eps_hat <= eps, with Clopper-Pearson 95% intervals, rows and columns over two
     grid axes (one table per value of any other axis). A point with no finished trial
-    (n = 0) has no rate and no interval: "n/a" (NaN in CSV).
+    (n = 0) has no rate and no interval: "n/a" (NaN in CSV). A run without grid axes
+    gets them as columns of the condition table instead;
+  * layer table (Markdown and LaTeX): per-layer arrays, the (T, d) arrays under /points
+    named *_layer (r2wdc's eps_layer, span_layer, wdc_layer), one line per grid point and
+    layer with the median over trials and [min, max].
 
 Markdown and LaTeX hold the condition table and one success table per threshold. CSV is
 tidy: one line per grid point, the condition statistics and every success probability
@@ -27,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gpmc_h5  # noqa: E402
+import numpy as np  # noqa: E402
 
 FORMATS = ("markdown", "csv", "latex")
 
@@ -153,10 +158,64 @@ def document_tables(run, kind="all", field=None, thresholds=None, rows=None, col
     cond = None if field == "success" else field
     if fmt == "csv":
         return [condition_table(run, cond, specs, stats=kind != "success")]
+    if not run.axes:  # no axes to lay success tables over: they become columns
+        return ([] if kind == "success" else [condition_table(run, cond, specs)]) + (
+            [] if kind != "all" else layer_tables(run))
     tables = [] if kind == "success" else [condition_table(run, cond)]
     for f, t in specs:
         tables += success_tables(run, f, t, rows, cols)
-    return tables
+    return tables + ([] if kind != "all" else layer_tables(run))
+
+
+class Range(namedtuple("Range", "q50 lo hi")):
+    """Median over trials with [min, max]."""
+
+    def text(self, digits):
+        if math.isnan(self.q50):
+            return NO_TRIALS
+        return f"{num(self.q50, digits)} [{num(self.lo, digits)}, {num(self.hi, digits)}]"
+
+    def columns(self, name):
+        return {f"{name} q50": self.q50, f"{name} min": self.lo, f"{name} max": self.hi}
+
+
+def layer_tables(run):
+    """One line per grid point and layer j of the (T, d) arrays named *_layer: the median
+    over trials [min, max] of each. [] if the file has none."""
+    if run.P == 0:
+        return []
+    shapes = run.point_arrays(0)
+    fields = [k for k, s in shapes.items() if k.endswith("_layer") and len(s) == 2]
+    if not fields:
+        return []
+    names = list(run.grid)
+    widths = _widths(run)
+    rows = []
+    for p in range(run.P):
+        arrays = {f: np.asarray(run.point_array(p, f), dtype=float) for f in fields}
+        for j in range(arrays[fields[0]].shape[1]):
+            row = [run.grid[g][p].item() for g in names] + [j + 1]
+            if widths:
+                row.append(f"{widths[j]} -> {widths[j + 1]}" if j + 1 < len(widths) else "?")
+            for f in fields:
+                x = arrays[f][:, j]
+                x = x[~np.isnan(x)]
+                row.append(Range(*(float(np.median(x)), float(x.min()), float(x.max()))
+                                 if x.size else (math.nan,) * 3))
+            rows.append(row)
+    title = f"Per-layer arrays: median over trials [min, max] ({run.T} trials)"
+    return [Table(title, names + ["layer"] + (["n_{j-1} -> n_j"] if widths else []) + fields,
+                  rows)]
+
+
+def _widths(run):
+    """[k, n_1, ..., n_d] from fixed parameters k and widths, else None."""
+    k, w = run.params.get("k"), run.params.get("widths")
+    if k is None or w is None:
+        return None
+    w = w.tolist() if hasattr(w, "tolist") else w
+    w = w if isinstance(w, list) else [w]
+    return [int(k)] + [int(x) for x in w]
 
 
 # -- rendering ---------------------------------------------------------------------------

@@ -55,8 +55,9 @@ enum {
 typedef struct {
     const char *name;
     /* NULL: one number per trial, stored in /trials/<name> (P, T).
-     * Otherwise the per-trial array shape as comma-separated integer parameter names or
-     * literals ("k", "n,k", "2,k"): stored as /points/<p>/<name> (T, dims...). */
+     * Otherwise the per-trial array shape as comma-separated integer parameter names,
+     * literals, or "#list" for the number of elements of a list parameter ("k", "n,k",
+     * "2,k", "#widths,k"): stored as /points/<p>/<name> (T, dims...). */
     const char *shape;
     const char *when;      /* array fields: name of a BOOL parameter that enables it, or NULL */
     const char *threshold; /* scalar fields: a REAL_LIST parameter t; the summary reports

@@ -41,6 +41,12 @@ void gpmc_net_forward(const gpmc_net *net, const double *x, size_t b, gpmc_net_t
  * the layers in between), so one trace serves one product at a time. */
 void gpmc_net_lambda(const gpmc_net *net, const gpmc_net_trace *tr, size_t row, size_t j,
                      const double *v, double *out, double *scratch);
+/* out (k x width[j], row-major) = Lambda_{j,x}^T for input row `row` of the last forward
+ * pass: row a is Lambda_{j,x} e_a, so as a column-major width[j] x k array it is
+ * Lambda_{j,x} itself (what LAPACK takes). One GEMM per layer. `out` and `scratch` each
+ * hold k * max(width) doubles; j = 0 gives the identity. */
+void gpmc_net_lambda_rows(const gpmc_net *net, const gpmc_net_trace *tr, size_t row, size_t j,
+                          double *out, double *scratch);
 /* out (k) = Lambda_{j,x}^T u, u in R^{width[j]}. */
 void gpmc_net_lambda_t(const gpmc_net *net, const gpmc_net_trace *tr, size_t row, size_t j,
                        const double *u, double *out, double *scratch);

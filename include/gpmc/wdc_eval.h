@@ -44,6 +44,21 @@ int gpmc_wdc_eval_matrix(gpmc_wdc_eval *ev, const double *x, const double *y, do
 int gpmc_wdc_eval_batch_matrix(gpmc_wdc_eval *ev, size_t b, const double *x, const double *y,
                                double *out);
 
+/* The diagonal x = y alone for wide inputs, where the stacked outer products (n k^2/2)
+ * would not fit: dev = ||W_{+,x}^T W_{+,x} - (alpha/2) I|| from the masked rows by one
+ * dsyrk (n k^2) and a k x k eigensolver, for one x at a time. n k + 2 k^2 doubles. If
+ * fewer than k rows are active at x, W_{+,x}^T W_{+,x} is singular and dev >= alpha/2
+ * (the rank argument of MATH.md, Conditions 3). */
+typedef struct gpmc_wdc_diag gpmc_wdc_diag;
+
+gpmc_wdc_diag *gpmc_wdc_diag_alloc(size_t n, size_t k);
+void gpmc_wdc_diag_free(gpmc_wdc_diag *ev);
+size_t gpmc_wdc_diag_bytes(size_t n, size_t k);
+/* W n x k row-major (referenced), x in R^k nonzero; *lmin, *lmax (if not NULL) the extreme
+ * eigenvalues of the deviation matrix. GPMC_OK or GPMC_ENUM. */
+int gpmc_wdc_diag_eval(gpmc_wdc_diag *ev, const double *w, double alpha, const double *x,
+                       double *dev, double *lmin, double *lmax);
+
 /* Floating-point operations of the two GEMMs per pair (2 * 2k n for the pre-activations
  * of x and y, 2 n k(k+1)/2 for the masked Gram): the count benchmarks divide by time. */
 double gpmc_wdc_gemm_flops(size_t n, size_t k);

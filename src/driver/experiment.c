@@ -44,7 +44,8 @@ const gpmc_experiment *gpmc_experiment_find(const char *name)
     return NULL;
 }
 
-/* One dimension token of a field shape: an integer parameter name or a literal. */
+/* One dimension token of a field shape: an integer parameter name, a literal, or "#name"
+ * for the length of a list parameter (per-layer arrays of a network given as a list). */
 static int shape_dim(const gpmc_experiment *exp, const gpmc_value *values, const char *tok,
                      size_t len, const char *field, size_t *out)
 {
@@ -57,6 +58,16 @@ static int shape_dim(const gpmc_experiment *exp, const gpmc_value *values, const
     long lit = strtol(name, &end, 10);
     if (*end == '\0') {
         *out = lit > 0 ? (size_t)lit : 0;
+        return GPMC_OK;
+    }
+    if (name[0] == '#') {
+        size_t i = gpmc_param_index(exp, name + 1);
+        if (i == exp->nparams || (exp->params[i].type != GPMC_PARAM_INT_LIST &&
+                                  exp->params[i].type != GPMC_PARAM_REAL_LIST))
+            return gpmc_error(GPMC_EINVAL, exp->name,
+                              "field '%s': shape names '%s', not the length of a list parameter",
+                              field, name);
+        *out = values[i].len;
         return GPMC_OK;
     }
     size_t i = gpmc_param_index(exp, name);

@@ -120,8 +120,10 @@ double gpmc_norm2(const double *a, size_t rows, size_t cols, double *work)
     double *c = work, *sv = work + rows * cols, *lw = sv + m;
     for (size_t i = 0; i < rows * cols; i++)
         c[i] = ldexp(a[i], -ex);
+    /* The row-major copy is column-major A^T (same singular values): LAPACKE's row-major
+     * path would allocate a transposed copy on every call. */
     lapack_int info = LAPACKE_dgesvd_work(
-        LAPACK_ROW_MAJOR, 'N', 'N', (lapack_int)rows, (lapack_int)cols, c, (lapack_int)cols, sv,
+        LAPACK_COL_MAJOR, 'N', 'N', (lapack_int)cols, (lapack_int)rows, c, (lapack_int)cols, sv,
         NULL, 1, NULL, 1, lw, (lapack_int)(gpmc_norm2_worksize(rows, cols) - rows * cols - m));
     return info == 0 ? ldexp(sv[0], ex) : NAN;
 }

@@ -181,6 +181,29 @@ void gpmc_net_lambda_t(const gpmc_net *net, const gpmc_net_trace *tr, size_t row
     }
 }
 
+/* The masked chain Lambda_{j} applied to nb vectors (rows of V), vector b with the activation
+ * pattern of trace row rows[b] (rows NULL: all of row `row`); buffers as in `pick`. */
+static void lambda_chain(const gpmc_net *net, const gpmc_net_trace *tr, const size_t *rows,
+                         size_t row, size_t nb, size_t j, const double *V, double *out,
+                         double *s1, double *s2)
+{
+    const double *in = V;
+    for (size_t i = 1; i <= j; i++) {
+        size_t w = net->width[i], cols = net->width[i - 1];
+        double *dst = pick(j - i, out, s1, s2);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)w, (int)cols, 1.0,
+                    in, (int)cols, net->W[i - 1], (int)cols, 0.0, dst, (int)w);
+        for (size_t b = 0; b < nb; b++) {
+            const double *pattern = tr->act[i] + (rows ? rows[b] : row) * w;
+            double *d = dst + b * w;
+            for (size_t r = 0; r < w; r++)
+                if (!(pattern[r] > 0))
+                    d[r] = 0;
+        }
+        in = dst;
+    }
+}
+
 void gpmc_net_lambda_batch(const gpmc_net *net, const gpmc_net_trace *tr, const size_t *rows,
                            size_t nb, size_t j, const double *V, double *out, double *s1,
                            double *s2)
@@ -191,19 +214,19 @@ void gpmc_net_lambda_batch(const gpmc_net *net, const gpmc_net_trace *tr, const 
         memcpy(out, V, nb * net->width[0] * sizeof *V);
         return;
     }
-    const double *in = V;
-    for (size_t i = 1; i <= j; i++) {
-        size_t w = net->width[i], cols = net->width[i - 1];
-        double *dst = pick(j - i, out, s1, s2);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)w, (int)cols, 1.0,
-                    in, (int)cols, net->W[i - 1], (int)cols, 0.0, dst, (int)w);
-        for (size_t b = 0; b < nb; b++) {
-            const double *pattern = tr->act[i] + rows[b] * w;
-            double *d = dst + b * w;
-            for (size_t r = 0; r < w; r++)
-                if (!(pattern[r] > 0))
-                    d[r] = 0;
-        }
-        in = dst;
-    }
+    lambda_chain(net, tr, rows, 0, nb, j, V, out, s1, s2);
+}
+
+void gpmc_net_lambda_rows(const gpmc_net *net, const gpmc_net_trace *tr, size_t row, size_t j,
+                          double *out, double *scratch)
+{
+    size_t k = net->width[0];
+    /* Lambda applied to the k unit vectors: I_k starts in the buffer the first product does
+     * not write (out and scratch alternate, the last product lands in out). */
+    double *eye = pick(j, out, scratch, out);
+    memset(eye, 0, k * k * sizeof *eye);
+    for (size_t a = 0; a < k; a++)
+        eye[a * k + a] = 1;
+    if (j > 0)
+        lambda_chain(net, tr, NULL, row, k, j, eye, out, scratch, out);
 }

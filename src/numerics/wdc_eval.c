@@ -214,3 +214,70 @@ double gpmc_wdc_gemm_flops(size_t n, size_t k)
     double nn = (double)n, kk = (double)k;
     return 2.0 * (2.0 * kk) * nn + 2.0 * nn * (kk * (kk + 1) / 2);
 }
+
+struct gpmc_wdc_diag {
+    size_t n, k;
+    double *c;   /* n x k: the active rows of W, the others zero */
+    double *g;   /* k x k */
+    gpmc_symeig *eig;
+};
+
+size_t gpmc_wdc_diag_bytes(size_t n, size_t k)
+{
+    size_t d = gpmc_size_add(gpmc_size_mul(n, k), gpmc_size_mul(2, gpmc_size_mul(k, k)));
+    return gpmc_size_mul(gpmc_size_add(d, n), sizeof(double));
+}
+
+gpmc_wdc_diag *gpmc_wdc_diag_alloc(size_t n, size_t k)
+{
+    if (n == 0 || k == 0 || gpmc_wdc_diag_bytes(n, k) == SIZE_MAX)
+        return NULL;
+    gpmc_wdc_diag *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return NULL;
+    ev->n = n;
+    ev->k = k;
+    ev->c = malloc(n * k * sizeof(double));
+    ev->g = malloc(k * k * sizeof(double));
+    ev->eig = gpmc_symeig_alloc(k);
+    if (!ev->c || !ev->g || !ev->eig) {
+        gpmc_wdc_diag_free(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+void gpmc_wdc_diag_free(gpmc_wdc_diag *ev)
+{
+    if (!ev)
+        return;
+    free(ev->c);
+    free(ev->g);
+    gpmc_symeig_free(ev->eig);
+    free(ev);
+}
+
+int gpmc_wdc_diag_eval(gpmc_wdc_diag *ev, const double *w, double alpha, const double *x,
+                       double *dev, double *lmin, double *lmax)
+{
+    size_t n = ev->n, k = ev->k;
+    for (size_t i = 0; i < n; i++) {
+        const double *wi = w + i * k;
+        int on = gpmc_dot(wi, x, k) > 0;
+        for (size_t a = 0; a < k; a++)
+            ev->c[i * k + a] = on ? wi[a] : 0;
+    }
+    /* Upper triangle of C^T C, minus (alpha/2) I. */
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)n, 1.0, ev->c, (int)k, 0.0,
+                ev->g, (int)k);
+    for (size_t a = 0; a < k; a++)
+        ev->g[a * k + a] -= 0.5 * alpha;
+    double lo, hi;
+    int st = gpmc_symeig_extreme(ev->eig, ev->g, &lo, &hi);
+    if (lmin)
+        *lmin = lo;
+    if (lmax)
+        *lmax = hi;
+    *dev = st == GPMC_OK ? fmax(fabs(lo), fabs(hi)) : NAN;
+    return st;
+}

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import fixtures
@@ -141,3 +142,35 @@ def test_cli_errors_are_clear(tmp_path, tiny_path):
     assert r.returncode != 0 and "cannot open as an HDF5 file" in r.stderr
     r = run_cli(tiny_path, "--rows", "zz")
     assert r.returncode != 0 and "'zz' is not a grid axis" in r.stderr
+
+
+def test_layer_table(tmp_path):
+    """(T, d) arrays named *_layer: one line per point and layer, median [min, max]."""
+    T = 3
+    eps = np.array([[0.1, 0.4], [0.2, 0.5], [0.3, 0.9]])
+    pts = {p: {"eps_layer": eps + p, "wdc_layer": 2 * eps, "witness": np.zeros((T, 2, 6, 3))}
+           for p in range(2)}
+    path = fixtures.write_run(tmp_path / "r2.h5", "r2wdc", [("k", [3, 4])],
+                              {"eps_hat": np.ones((2, T))}, points=pts)
+    (t,) = table.layer_tables(gpmc_h5.load(path))
+    assert t.header == ["k", "layer", "eps_layer", "wdc_layer"]
+    assert [r[:2] for r in t.rows] == [[3, 1], [3, 2], [4, 1], [4, 2]]
+    assert tuple(t.rows[1][2]) == pytest.approx((0.5, 0.4, 0.9))
+    assert tuple(t.rows[2][2]) == pytest.approx((1.2, 1.1, 1.3))
+    assert t.rows[0][3].text(3) == "0.4 [0.2, 0.6]"
+    text = table.to_markdown(table.document_tables(gpmc_h5.load(path)))
+    assert "## Per-layer arrays" in text
+
+
+def test_layer_table_real_run_without_axes(tmp_path):
+    """A real r2wdc run (no grid axes): thresholds as columns and the per-layer table."""
+    spec = tmp_path / "r2.ini"
+    spec.write_text("[run]\nexperiment = r2wdc\ntrials = 2\nseed = 3\n[params]\n"
+                    "k = 3\nwidths = 8, 6\n")
+    out = fixtures.run_gpmc(tmp_path / "r2.h5", spec=spec)
+    tabs = md_tables(table.to_markdown(table.document_tables(gpmc_h5.load(out))))
+    layers = next(v for k, v in tabs.items() if k.startswith("Per-layer arrays"))
+    assert layers[0] == ["layer", "n_{j-1} -> n_j", "eps_layer", "span_layer", "wdc_layer"]
+    assert [r[1] for r in layers[1:]] == ["3 -> 8", "8 -> 6"]
+    cond = next(v for k, v in tabs.items() if k.startswith("Condition"))
+    assert "P(eps_hat <= 0.5)" in cond[0]

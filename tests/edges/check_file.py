@@ -277,7 +277,10 @@ class FileCheck:
                 dims = []
                 for tok in fd["shape"].split(","):
                     tok = tok.strip()
-                    dims.append(int(tok) if tok.isdigit() else int(as_float(self.value(tok, p))))
+                    if tok.startswith("#"):  # the length of a list parameter
+                        dims.append(int(np.atleast_1d(self.value(tok[1:], p)).size))
+                    else:
+                        dims.append(int(tok) if tok.isdigit() else int(as_float(self.value(tok, p))))
                 if key not in f:
                     self.err("/%s is missing" % key)
                     continue

@@ -1,0 +1,390 @@
+/* The R2WDC evaluator (r2wdc_eval.h), the diagonal WDC evaluator of wide layers and the
+ * `r2wdc` experiment, against independent computations written here:
+ *
+ *  - layer 1: G_0 = identity, so the near value at (x, y) is ||W_{+,x}^T W_{+,y} - Q_{x,y}||,
+ *    the WDC deviation: equal to gpmc_wdc_eval's to rounding (tolerance from the error
+ *    bound of the masked Gram below); the variant without the M term of Q is rejected;
+ *  - deeper layers: the near value equals a dense reference (D formed by the WDC
+ *    evaluator at r = G_{j-1}(x), s = G_{j-1}(y), bases of Lambda by Householder QR of
+ *    columns from gpmc_net_lambda), and is attained: a near pair u = G(x1 + t a) - G(x1)
+ *    gives a far value <= near; span >= max(far, near) on every tuple;
+ *  - the rank argument: on a contractive layer (n_j < n_{j-1}) the diagonal WDC deviation
+ *    has smallest eigenvalue -1/2 exactly, so wdc_layer >= 1/2; the variant with Q_{x,x} = I
+ *    (no 1/2) gives -1 and is rejected; an expansive layer stays below 1/2;
+ *  - the "#widths" shape: layout lengths follow the list; bad names are refused;
+ *  - the experiment: eps_layer <= span_layer, the contractive layer's wdc_layer >= 1/2. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "gpmc/error.h"
+#include "gpmc/experiment.h"
+#include "gpmc/net.h"
+#include "gpmc/r2wdc_eval.h"
+#include "gpmc/rng.h"
+#include "gpmc/theory.h"
+#include "gpmc/wdc_eval.h"
+
+#include "testutil.h"
+
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const gpmc_experiment gpmc_exp_r2wdc;
+static const gpmc_experiment *const E = &gpmc_exp_r2wdc;
+
+#define PI 3.14159265358979323846
+#define U (DBL_EPSILON / 2)
+
+static double gamma_n(size_t n) { return (double)n * U / (1 - (double)n * U); }
+
+static double frob2(const double *a, size_t len) { return dot(a, a, len); }
+
+static void unit_rows(gsl_rng *r, double *a, size_t rows, size_t k)
+{
+    for (size_t i = 0; i < rows; i++)
+        gpmc_rng_unit_vector(r, a + i * k, k);
+}
+
+/* Largest |eigenvalue| of a symmetric k x k matrix (dense LAPACK, a copy). */
+static double sym_norm(const double *a, size_t k)
+{
+    double *c = malloc(k * k * sizeof *c), *w = malloc(k * sizeof *w);
+    memcpy(c, a, k * k * sizeof *c);
+    assert_int_equal(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', (lapack_int)k, c, (lapack_int)k, w), 0);
+    double v = fmax(fabs(w[0]), fabs(w[k - 1]));
+    free(c);
+    free(w);
+    return v;
+}
+
+/* Layer 1: the near value is the WDC deviation, for the same W_1 and the same pairs. */
+static void test_layer1_is_wdc(void **state)
+{
+    (void)state;
+    size_t k = 6, n = 64, B = 24;
+    size_t width[2] = {k, n};
+    gpmc_net *net = gpmc_net_alloc(1, width);
+    gsl_rng *r = gpmc_rng_alloc();
+    gpmc_rng_seek(r, 7, 0, 0, 0);
+    gpmc_net_sample(net, r, GPMC_WEIGHTS_GAUSSIAN);
+    double *t6 = malloc(6 * B * k * sizeof *t6);
+    unit_rows(r, t6, 6 * B, k);
+    double *x = t6, *y = t6 + B * k;
+    memcpy(y, x, k * sizeof *y);                 /* tuple 0: x = y */
+    for (size_t a = 0; a < k; a++)               /* tuple 1: y = -x */
+        y[k + a] = -x[k + a];
+    for (size_t a = 0; a < k; a++)               /* tuple 2: angle 1e-7 */
+        y[2 * k + a] = x[2 * k + a] + 1e-7 * y[2 * k + a];
+    const double *t[6];
+    for (size_t v = 0; v < 6; v++)
+        t[v] = t6 + v * B * k;
+    gpmc_r2wdc_eval *ev = gpmc_r2wdc_eval_alloc(net, B);
+    gpmc_wdc_eval *wev = gpmc_wdc_eval_alloc(n, k, B);
+    assert_non_null(ev);
+    assert_non_null(wev);
+    gpmc_wdc_eval_set_w(wev, net->W[0], 1);
+    double val[24], far[24], near[24], wdc[24];
+    assert_int_equal(gpmc_r2wdc_eval_tuples(ev, 1, t, B, val, far, near), GPMC_OK);
+    assert_int_equal(gpmc_wdc_eval_pairs(wev, x, y, B, wdc), GPMC_OK);
+    /* Both form W_{+,x}^T W_{+,y} = sum over <= n rows: each has error <= gamma_n ||W||_F^2
+     * in Frobenius norm (|sum_i |w_ia w_ib||_F <= sum_i |w_i|^2); Q's entries are formed
+     * to a few units of rounding each (|Q|_F <= sqrt(k)), and the eigen/singular value
+     * solvers are backward stable (c k u |D|). */
+    double tol = 2 * gamma_n(n) * frob2(net->W[0], n * k) + 64 * (double)k * U * 2;
+    double *dm = malloc(k * k * sizeof *dm), *mm = malloc(k * k * sizeof *mm);
+    int rejected = 0;
+    for (size_t b = 0; b < B; b++) {
+        assert_close(near[b], wdc[b], tol);
+        assert_true(far[b] <= near[b] + tol);
+        assert_true(val[b] == fmax(far[b], near[b]));
+        /* wrong variant: Q without its M term, (pi - theta)/(2 pi) I alone */
+        assert_int_equal(gpmc_wdc_eval_matrix(wev, x + b * k, y + b * k, dm), GPMC_OK);
+        double th = gpmc_angle(x + b * k, y + b * k, k);
+        gpmc_theory_M(x + b * k, y + b * k, k, mm);
+        for (size_t i = 0; i < k * k; i++)
+            dm[i] += sin(th) / (2 * PI) * mm[i];
+        rejected += fabs(sym_norm(dm, k) - near[b]) > tol;
+    }
+    assert_true(rejected >= (int)B - 3); /* all but the angle 0, pi, ~0 tuples */
+    printf("# layer 1: tol %.3g, wrong variant (no M) rejected on %d of %zu tuples\n", tol,
+           rejected, B);
+    free(dm);
+    free(mm);
+    free(t6);
+    gpmc_r2wdc_eval_free(ev);
+    gpmc_wdc_eval_free(wev);
+    gpmc_net_free(net);
+    gpmc_rng_free(r);
+}
+
+/* Orthonormal basis (rows, returned count) of the columns of the n x c column-major a by
+ * Householder QR, dropping nothing (the test's Lambda have full column rank). */
+static size_t qr_rows(double *a, size_t n, size_t c)
+{
+    double tau[64];
+    assert_int_equal(LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)c, a,
+                                    (lapack_int)n, tau), 0);
+    assert_int_equal(LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)c,
+                                    (lapack_int)c, a, (lapack_int)n, tau), 0);
+    return c;
+}
+
+/* Layer j >= 2 against the dense reference, near pairs, span >= value. */
+static void test_deep_layers(void **state)
+{
+    (void)state;
+    size_t k = 3, d = 3, B = 8;
+    size_t width[4] = {3, 40, 30, 25};
+    gpmc_net *net = gpmc_net_alloc(d, width);
+    gsl_rng *r = gpmc_rng_alloc();
+    gpmc_rng_seek(r, 11, 0, 0, 0);
+    gpmc_net_sample(net, r, GPMC_WEIGHTS_GAUSSIAN);
+    gpmc_r2wdc_eval *ev = gpmc_r2wdc_eval_alloc(net, B);
+    gpmc_net_trace *tr = gpmc_net_trace_alloc(net, 6 * B);
+    double *t6 = malloc(6 * B * k * sizeof *t6);
+    const double *t[6];
+    for (size_t v = 0; v < 6; v++)
+        t[v] = t6 + v * B * k;
+    double val[8], far[8], near[8], span[8];
+    size_t nmax = 40;
+    double *dm = malloc(nmax * nmax * sizeof *dm), *b1 = malloc(nmax * k * sizeof *b1),
+           *b3 = malloc(nmax * k * sizeof *b3), *tmp = malloc(nmax * k * sizeof *tmp),
+           *kk = malloc(k * k * sizeof *kk), *scr = malloc(nmax * sizeof *scr),
+           *e = malloc(k * sizeof *e);
+    double maxdiff = 0, minnear = INFINITY;
+    for (size_t j = 2; j <= d; j++) {
+        size_t n = width[j - 1], nj = width[j];
+        gpmc_wdc_eval *wev = gpmc_wdc_eval_alloc(nj, n, 1);
+        gpmc_wdc_eval_set_w(wev, net->W[j - 1], 1);
+        unit_rows(r, t6, 6 * B, k);
+        /* tuple 0: a near pair x2 = x1 + 1e-6 a (same cell), x4 = x3 + 1e-6 a' */
+        for (size_t a = 0; a < k; a++) {
+            t6[3 * B * k + a] = t6[2 * B * k + a] + 1e-6 * t6[3 * B * k + a];
+            t6[5 * B * k + a] = t6[4 * B * k + a] + 1e-6 * t6[5 * B * k + a];
+        }
+        assert_int_equal(gpmc_r2wdc_eval_tuples(ev, j, t, B, val, far, near), GPMC_OK);
+        assert_int_equal(gpmc_r2wdc_eval_span(ev, j, t, B, span), GPMC_OK);
+        gpmc_net sub = *net;
+        sub.depth = j - 1;
+        gpmc_net_forward(&sub, t6, 6 * B, tr);
+        for (size_t b = 0; b < B; b++) {
+            const double *rr = tr->act[j - 1] + b * n, *ss = tr->act[j - 1] + (B + b) * n;
+            assert_int_equal(gpmc_wdc_eval_matrix(wev, rr, ss, dm), GPMC_OK);
+            /* columns Lambda e_a at x1 and x3, column-major n x k */
+            for (size_t a = 0; a < k; a++) {
+                memset(e, 0, k * sizeof *e);
+                e[a] = 1;
+                gpmc_net_lambda(&sub, tr, 2 * B + b, j - 1, e, b1 + a * n, scr);
+                gpmc_net_lambda(&sub, tr, 4 * B + b, j - 1, e, b3 + a * n, scr);
+            }
+            qr_rows(b1, n, k);
+            qr_rows(b3, n, k);
+            /* K = B1^T D B3 with plain loops */
+            for (size_t a = 0; a < k; a++)
+                for (size_t c = 0; c < k; c++) {
+                    double sacc = 0;
+                    for (size_t p = 0; p < n; p++)
+                        sacc += b1[a * n + p] * dot(dm + p * n, b3 + c * n, n);
+                    kk[a * k + c] = sacc;
+                }
+            double sv[3], work[64];
+            memcpy(tmp, kk, k * k * sizeof *kk);
+            assert_int_equal(LAPACKE_dgesvd_work(LAPACK_ROW_MAJOR, 'N', 'N', 3, 3, tmp, 3, sv,
+                                                 NULL, 1, NULL, 1, work, 64), 0);
+            /* rounding: both are O(n u) relative in each product of O(1) matrices */
+            double tol = 1e3 * (double)(n + nj) * U;
+            assert_close(near[b], sv[0], tol);
+            maxdiff = fmax(maxdiff, fabs(near[b] - sv[0]));
+            minnear = fmin(minnear, near[b]);
+            assert_true(span[b] >= val[b] - tol);
+        }
+        /* the near pair of tuple 0: its far value is attained inside near's sup */
+        assert_true(far[0] <= near[0] + 1e-5);
+        gpmc_wdc_eval_free(wev);
+    }
+    printf("# deep layers: near vs dense reference max |diff| %.3g (smallest near %.3g)\n",
+           maxdiff, minnear);
+    free(dm);
+    free(b1);
+    free(b3);
+    free(tmp);
+    free(kk);
+    free(scr);
+    free(e);
+    free(t6);
+    gpmc_net_trace_free(tr);
+    gpmc_r2wdc_eval_free(ev);
+    gpmc_net_free(net);
+    gpmc_rng_free(r);
+}
+
+/* The rank argument on a contractive layer, and an expansive one for contrast. */
+static void test_contractive_diag(void **state)
+{
+    (void)state;
+    gsl_rng *r = gpmc_rng_alloc();
+    gpmc_rng_seek(r, 3, 0, 0, 0);
+    size_t n = 30, k = 40; /* W: n x k, n_j = 30 < n_{j-1} = 40 */
+    double *w = malloc(400 * 40 * sizeof *w), *x = malloc(40 * sizeof *x);
+    gpmc_rng_gaussian(r, 1 / sqrt((double)n), w, n * k);
+    gpmc_wdc_diag *ev = gpmc_wdc_diag_alloc(n, k);
+    /* the eigenvalue -1/2 is exact in exact arithmetic (W_{+,x} has <= 30 < 40 rows);
+     * computed, its error is <= gamma_n |W|_F^2 (the Gram) + c k u (the eigensolver) */
+    double tol = gamma_n(n) * frob2(w, n * k) + 64 * (double)k * U;
+    for (int i = 0; i < 20; i++) {
+        double dev, lmin, lmax;
+        gpmc_rng_unit_vector(r, x, k);
+        assert_int_equal(gpmc_wdc_diag_eval(ev, w, 1, x, &dev, &lmin, &lmax), GPMC_OK);
+        assert_true(dev >= 0.5 - tol);
+        assert_close(lmin, -0.5, tol);
+        /* wrong variant: Q_{x,x} = I (no 1/2): lmin - 1/2 = -1, not -1/2 */
+        assert_false(fabs((lmin - 0.5) - (-0.5)) <= tol);
+    }
+    gpmc_wdc_diag_free(ev);
+    /* expansive: 400 x 10, MP edges (1/2)(1 +- sqrt(10/200))^2 give ~0.25: below 1/2 */
+    n = 400, k = 10;
+    gpmc_rng_gaussian(r, 1 / sqrt((double)n), w, n * k);
+    ev = gpmc_wdc_diag_alloc(n, k);
+    for (int i = 0; i < 20; i++) {
+        double dev;
+        gpmc_rng_unit_vector(r, x, k);
+        assert_int_equal(gpmc_wdc_diag_eval(ev, w, 1, x, &dev, NULL, NULL), GPMC_OK);
+        assert_true(dev < 0.45);
+    }
+    gpmc_wdc_diag_free(ev);
+    free(w);
+    free(x);
+    gpmc_rng_free(r);
+}
+
+/* ---- the experiment ---------------------------------------------------------------- */
+
+static size_t param(const char *name)
+{
+    size_t i = gpmc_param_index(E, name);
+    assert_true(i < E->nparams);
+    return i;
+}
+
+static size_t field(const char *name)
+{
+    for (size_t f = 0; f < E->nfields; f++)
+        if (strcmp(E->fields[f].name, name) == 0)
+            return f;
+    fail_msg("no field %s", name);
+    return 0;
+}
+
+/* Defaults from the table, then widths. */
+static void make_values(gpmc_value *v, const double *widths, size_t d)
+{
+    memset(v, 0, E->nparams * sizeof *v);
+    for (size_t i = 0; i < E->nparams; i++) {
+        const char *s = E->params[i].def;
+        if (E->params[i].type == GPMC_PARAM_INT_LIST || E->params[i].type == GPMC_PARAM_REAL_LIST) {
+            while (*s) {
+                char *end;
+                v[i].list[v[i].len++] = strtod(s, &end);
+                s = *end == ',' ? end + 1 : end;
+            }
+        } else {
+            v[i].num = strtod(s, NULL);
+        }
+    }
+    gpmc_value *w = &v[param("widths")];
+    w->len = d;
+    for (size_t i = 0; i < d; i++)
+        w->list[i] = widths[i];
+}
+
+static void test_shape_len(void **state)
+{
+    (void)state;
+    gpmc_value v[32];
+    double widths[3] = {12, 10, 8};
+    make_values(v, widths, 3);
+    gpmc_layout lay;
+    assert_int_equal(gpmc_layout_init(&lay, E, v), GPMC_OK);
+    size_t f = field("eps_layer"), wf = field("witness");
+    assert_int_equal(lay.rank[f], 1);
+    assert_int_equal(lay.dims[f][0], 3);
+    assert_int_equal(lay.len[f], 3);
+    assert_int_equal(lay.rank[wf], 3);
+    assert_int_equal(lay.len[wf], 3 * 6 * 4);
+    gpmc_layout_free(&lay);
+    /* "#k" names an INT, "#nosuch" nothing: both refused */
+    gpmc_field_def bad[2] = {{.name = "a", .shape = "#k"}, {.name = "b", .shape = "#nosuch"}};
+    for (int i = 0; i < 2; i++) {
+        gpmc_experiment e2 = *E;
+        e2.fields = &bad[i];
+        e2.nfields = 1;
+        assert_int_equal(gpmc_layout_init(&lay, &e2, v), GPMC_EINVAL);
+    }
+}
+
+static void test_experiment(void **state)
+{
+    (void)state;
+    gpmc_value v[32];
+    double widths[2] = {10, 6}; /* layer 2 contractive: 6 < 10 */
+    make_values(v, widths, 2);
+    v[param("wdc_full_max")].num = 4; /* layer 1 (input 4): full search; layer 2: x = y */
+    gpmc_point pt = {.exp = E, .index = 0, .values = v, .key = 0x77};
+    char msg[256];
+    assert_int_equal(E->check(&pt, msg, sizeof msg), 0);
+    gpmc_layout lay;
+    assert_int_equal(gpmc_layout_init(&lay, E, v), GPMC_OK);
+    void *ws = E->workspace_alloc(&pt);
+    assert_non_null(ws);
+    gpmc_stream s = {.r = gpmc_rng_alloc(), .seed = 5, .point_key = pt.key};
+    gpmc_record rec = {.layout = &lay, .data = malloc(lay.total * sizeof(double))};
+    for (uint64_t trial = 0; trial < 4; trial++) {
+        for (size_t i = 0; i < lay.total; i++)
+            rec.data[i] = NAN;
+        s.trial = trial;
+        gpmc_rng_seek(s.r, s.seed, s.point_key, trial, 0);
+        assert_int_equal(E->trial(&pt, &s, ws, &rec), GPMC_OK);
+        const double *el = rec.data + lay.offset[field("eps_layer")];
+        const double *sl = rec.data + lay.offset[field("span_layer")];
+        const double *wl = rec.data + lay.offset[field("wdc_layer")];
+        const double *dl = rec.data + lay.offset[field("wdc_diag_only")];
+        for (size_t j = 0; j < 2; j++) {
+            assert_true(el[j] >= 0 && el[j] <= sl[j]);
+            assert_true(isfinite(wl[j]));
+        }
+        assert_true(dl[0] == 0 && dl[1] == 1);
+        assert_true(wl[1] >= 0.5 - 1e-12); /* rank argument, tolerance as above */
+        assert_true(rec.data[lay.offset[field("eps_hat")]] == fmax(el[0], el[1]));
+        /* the witness has unit rows */
+        const double *wit = rec.data + lay.offset[field("witness")];
+        for (size_t i = 0; i < 12; i++)
+            assert_close(norm(wit + i * 4, 4), 1, 1e-12);
+    }
+    /* too deep: refused */
+    double deep[9] = {4, 4, 4, 4, 4, 4, 4, 4, 4};
+    make_values(v, deep, 9);
+    assert_int_not_equal(E->check(&pt, msg, sizeof msg), 0);
+    free(rec.data);
+    gpmc_rng_free(s.r);
+    E->workspace_free(ws);
+    gpmc_layout_free(&lay);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layer1_is_wdc),
+        cmocka_unit_test(test_deep_layers),
+        cmocka_unit_test(test_contractive_diag),
+        cmocka_unit_test(test_shape_len),
+        cmocka_unit_test(test_experiment),
+    };
+    return cmocka_run_group_tests_name("r2wdc", tests, NULL, NULL);
+}
