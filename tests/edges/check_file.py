@@ -26,8 +26,8 @@ Invariants of a file, all from the experiment's tables (nothing about one experi
   - /summary/<f>: n = done trials with a value; min <= q05 <= q50 <= q95 <= max,
     mean in [min, max], std >= 0 (NaN allowed for n = 1), min/max the trials' own; all NaN
     iff n = 0;
-  - /summary/<f>_le (threshold lists) and /summary/success: thresholds = the list,
-    k = the trials' own count, rate = k/n in [0, 1], 0 <= ci_low <= rate <= ci_high <= 1;
+  - /summary/<f>_le (threshold lists) and /summary/<f> of every success field: thresholds =
+    the list, k = the trials' own count, rate = k/n in [0, 1], 0 <= ci_low <= rate <= ci_high <= 1;
   - grid: P = prod(shape); no axis repeats a value; a ratio axis a_over_b gives
     a = round(ratio * b) for an integer a; points whose parameters are all equal (a ratio
     that rounds to the same value) hold identical trials.
@@ -244,7 +244,7 @@ class FileCheck:
                 if fd["threshold"]:
                     self.check_le(f, fd, v, done, P)
                 if fd["flags"] & GPMC_FIELD_SUCCESS:
-                    self.check_rate(f, "summary/success", v > 0.5, v, done, P)
+                    self.check_rate(f, "summary/" + fd["name"], v > 0.5, v, done, P)
 
         ts = f["timing/trial_seconds"][:] if "timing/trial_seconds" in f else None
         if ts is None or ts.shape != (P, T):
