@@ -11,6 +11,8 @@
 #ifndef GPMC_WDC_EVAL_H
 #define GPMC_WDC_EVAL_H
 
+#include "gpmc/search.h"
+
 #include <stddef.h>
 
 typedef struct gpmc_wdc_eval gpmc_wdc_eval;
@@ -62,5 +64,11 @@ int gpmc_wdc_diag_eval(gpmc_wdc_diag *ev, const double *w, double alpha, const d
 /* Floating-point operations of the two GEMMs per pair (2 * 2k n for the pre-activations
  * of x and y, 2 n k(k+1)/2 for the masked Gram): the count benchmarks divide by time. */
 double gpmc_wdc_gemm_flops(size_t n, size_t k);
+
+/* The shared search's objective for the WDC of one layer (wdc, and r2wdc's plain WDC per
+ * layer): pairs (x, y) evaluated by `ev` (NULL: for sizing only), flips aimed by the
+ * deviation matrix; n hyperplane normals (W's rows). */
+gpmc_search_objective gpmc_wdc_search_objective(size_t n, size_t k, size_t batch,
+                                                gpmc_wdc_eval *ev);
 
 #endif

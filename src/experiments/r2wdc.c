@@ -156,25 +156,6 @@ static gpmc_search_objective r2_objective(size_t k, size_t batch, void *ctx)
     return o;
 }
 
-/* The plain WDC objective, as in wdc.c: pairs of the evaluator, aimed by D. */
-static int wdc_values(void *ctx, const double *const *t, size_t nb, double *val)
-{
-    return gpmc_wdc_eval_pairs(ctx, t[0], t[1], nb, val);
-}
-
-static int wdc_aim(void *ctx, size_t slot, const double *const *t, double *d)
-{
-    return slot == GPMC_SEARCH_FRESH ? gpmc_wdc_eval_matrix(ctx, t[0], t[1], d)
-                                     : gpmc_wdc_eval_batch_matrix(ctx, slot, t[0], t[1], d);
-}
-
-static gpmc_search_objective wdc_objective(size_t n, size_t k, size_t batch, void *ev)
-{
-    gpmc_search_objective o = {.m = 2, .k = k, .batch = batch, .nnormals = n, .ctx = ev,
-                               .eval = wdc_values, .aim = wdc_aim};
-    return o;
-}
-
 static size_t r2_workspace_bytes(const gpmc_point *pt)
 {
     size_t width[MAX_DEPTH + 1], d = point_widths(pt, width), B = psz(pt, P_BATCH);
@@ -186,7 +167,7 @@ static size_t r2_workspace_bytes(const gpmc_point *pt)
     for (size_t j = 1; j <= d; j++) {
         bytes = gpmc_size_add(bytes, gpmc_size_mul(gpmc_size_mul(width[j], width[j - 1]), 8));
         if (full_wdc(pt, width[j - 1])) {
-            gpmc_search_objective o = wdc_objective(width[j], width[j - 1], B, NULL);
+            gpmc_search_objective o = gpmc_wdc_search_objective(width[j], width[j - 1], B, NULL);
             bytes = gpmc_size_add(bytes, gpmc_wdc_eval_bytes(width[j], width[j - 1], B));
             bytes = gpmc_size_add(bytes, gpmc_search_bytes(&o));
         } else {
@@ -304,7 +285,7 @@ static void *r2_alloc(const gpmc_point *pt)
         if (full_wdc(pt, in)) {
             ws->wev[j - 1] = gpmc_wdc_eval_alloc(n, in, B);
             if (ws->wev[j - 1]) {
-                gpmc_search_objective o = wdc_objective(n, in, B, ws->wev[j - 1]);
+                gpmc_search_objective o = gpmc_wdc_search_objective(n, in, B, ws->wev[j - 1]);
                 ws->wsrch[j - 1] = gpmc_search_alloc(&o);
             }
             ok = ws->wsrch[j - 1] != NULL;

@@ -134,32 +134,12 @@ static const size_t tie_diag[2] = {0, 0};
 
 static size_t param_size(const gpmc_point *pt, size_t i) { return (size_t)gpmc_point_int_at(pt, i); }
 
-/* The search's objective: pairs (t[0], t[1]) = (x, y) of a WDC evaluator. */
-static int wdc_values(void *ctx, const double *const *t, size_t nb, double *val)
-{
-    return gpmc_wdc_eval_pairs(ctx, t[0], t[1], nb, val);
-}
-
-/* The flips' aim: the deviation matrix, from the last batch when the pair is in it. */
-static int wdc_aim(void *ctx, size_t slot, const double *const *t, double *d)
-{
-    return slot == GPMC_SEARCH_FRESH ? gpmc_wdc_eval_matrix(ctx, t[0], t[1], d)
-                                     : gpmc_wdc_eval_batch_matrix(ctx, slot, t[0], t[1], d);
-}
-
-static gpmc_search_objective wdc_objective(size_t n, size_t k, size_t batch, void *ev)
-{
-    gpmc_search_objective o = {.m = 2, .k = k, .batch = batch, .nnormals = n, .ctx = ev,
-                               .eval = wdc_values, .aim = wdc_aim};
-    return o;
-}
-
 /* W, the evaluator (the stacked outer products grow as n k^2, the eigensolvers as k^2),
  * the search and the random pairs' values: what wdc_alloc takes, saturating at SIZE_MAX. */
 static size_t wdc_workspace_bytes(const gpmc_point *pt)
 {
     size_t n = param_size(pt, P_N), k = param_size(pt, P_K), B = param_size(pt, P_BATCH);
-    gpmc_search_objective o = wdc_objective(n, k, B, NULL);
+    gpmc_search_objective o = gpmc_wdc_search_objective(n, k, B, NULL);
     size_t bytes = gpmc_size_add(gpmc_wdc_eval_bytes(n, k, B), gpmc_search_bytes(&o));
     bytes = gpmc_size_add(bytes, gpmc_size_mul(gpmc_size_mul(n, k), sizeof(double)));
     if (gpmc_point_int_at(pt, P_MODE) == MODE_EXACT)
@@ -240,7 +220,7 @@ static void *wdc_alloc(const gpmc_point *pt)
     ws->devr = malloc(ws->pairs * sizeof(double));
     ws->ev = gpmc_wdc_eval_alloc(n, k, ws->batch);
     if (ws->ev) {
-        gpmc_search_objective o = wdc_objective(n, k, ws->batch, ws->ev);
+        gpmc_search_objective o = gpmc_wdc_search_objective(n, k, ws->batch, ws->ev);
         ws->srch = gpmc_search_alloc(&o);
     }
     if (ws->exact)

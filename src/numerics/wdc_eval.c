@@ -7,6 +7,7 @@
  * O is built once per W when it fits in OP_FULL_MAX doubles; for huge n it is rebuilt
  * per chunk of rows (cost k^2 per row per batch, 1/(2B) of the GEMM). */
 #include "gpmc/wdc_eval.h"
+#include "gpmc/search.h"
 #include "gpmc/error.h"
 #include "gpmc/linalg.h"
 #include "gpmc/sizes.h"
@@ -280,4 +281,25 @@ int gpmc_wdc_diag_eval(gpmc_wdc_diag *ev, const double *w, double alpha, const d
         *lmax = hi;
     *dev = st == GPMC_OK ? fmax(fabs(lo), fabs(hi)) : NAN;
     return st;
+}
+
+/* The search's objective: pairs (t[0], t[1]) = (x, y) of a WDC evaluator. */
+static int wdc_values(void *ctx, const double *const *t, size_t nb, double *val)
+{
+    return gpmc_wdc_eval_pairs(ctx, t[0], t[1], nb, val);
+}
+
+/* The flips' aim: the deviation matrix, from the last batch when the pair is in it. */
+static int wdc_aim(void *ctx, size_t slot, const double *const *t, double *d)
+{
+    return slot == GPMC_SEARCH_FRESH ? gpmc_wdc_eval_matrix(ctx, t[0], t[1], d)
+                                     : gpmc_wdc_eval_batch_matrix(ctx, slot, t[0], t[1], d);
+}
+
+gpmc_search_objective gpmc_wdc_search_objective(size_t n, size_t k, size_t batch,
+                                                gpmc_wdc_eval *ev)
+{
+    gpmc_search_objective o = {.m = 2, .k = k, .batch = batch, .nnormals = n, .ctx = ev,
+                               .eval = wdc_values, .aim = wdc_aim};
+    return o;
 }
