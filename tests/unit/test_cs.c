@@ -13,6 +13,7 @@
 #include "gpmc/runner.h"
 #include "gpmc/spec.h"
 #include "testutil.h"
+#include "testutil_exp.h"
 
 #include <float.h>
 #include <stdio.h>
@@ -28,15 +29,7 @@ typedef struct {
     double *out;
 } runs;
 
-static size_t field(const char *name)
-{
-    const gpmc_experiment *e = gpmc_experiment_find("cs");
-    for (size_t f = 0; f < e->nfields; f++)
-        if (!strcmp(e->fields[f].name, name))
-            return f;
-    fail_msg("no field %s", name);
-    return 0;
-}
+static size_t field(const char *name) { return exp_field(gpmc_experiment_find("cs"), name); }
 
 static runs run_spec(const char *text)
 {

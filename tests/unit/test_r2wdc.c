@@ -28,6 +28,7 @@
 #include "gpmc/wdc_eval.h"
 
 #include "testutil.h"
+#include "testutil_exp.h"
 
 #include <float.h>
 #include <lapacke.h>
@@ -266,38 +267,13 @@ static void test_contractive_diag(void **state)
 
 /* ---- the experiment ---------------------------------------------------------------- */
 
-static size_t param(const char *name)
-{
-    size_t i = gpmc_param_index(E, name);
-    assert_true(i < E->nparams);
-    return i;
-}
-
-static size_t field(const char *name)
-{
-    for (size_t f = 0; f < E->nfields; f++)
-        if (strcmp(E->fields[f].name, name) == 0)
-            return f;
-    fail_msg("no field %s", name);
-    return 0;
-}
+static size_t param(const char *name) { return exp_param(E, name); }
+static size_t field(const char *name) { return exp_field(E, name); }
 
 /* Defaults from the table, then widths. */
 static void make_values(gpmc_value *v, const double *widths, size_t d)
 {
-    memset(v, 0, E->nparams * sizeof *v);
-    for (size_t i = 0; i < E->nparams; i++) {
-        const char *s = E->params[i].def;
-        if (E->params[i].type == GPMC_PARAM_INT_LIST || E->params[i].type == GPMC_PARAM_REAL_LIST) {
-            while (*s) {
-                char *end;
-                v[i].list[v[i].len++] = strtod(s, &end);
-                s = *end == ',' ? end + 1 : end;
-            }
-        } else {
-            v[i].num = strtod(s, NULL);
-        }
-    }
+    exp_defaults(E, v);
     gpmc_value *w = &v[param("widths")];
     w->len = d;
     for (size_t i = 0; i < d; i++)
@@ -332,49 +308,35 @@ static void test_shape_len(void **state)
 static void test_experiment(void **state)
 {
     (void)state;
-    gpmc_value v[32];
+    gpmc_value v[EXP_MAXP];
     double widths[2] = {10, 6}; /* layer 2 contractive: 6 < 10 */
     make_values(v, widths, 2);
     v[param("wdc_full_max")].num = 4; /* layer 1 (input 4): full search; layer 2: x = y */
-    gpmc_point pt = {.exp = E, .index = 0, .values = v, .key = 0x77};
-    char msg[256];
-    assert_int_equal(E->check(&pt, msg, sizeof msg), 0);
-    gpmc_layout lay;
-    assert_int_equal(gpmc_layout_init(&lay, E, v), GPMC_OK);
-    void *ws = E->workspace_alloc(&pt);
-    assert_non_null(ws);
-    gpmc_stream s = {.r = gpmc_rng_alloc(), .seed = 5, .point_key = pt.key};
-    gpmc_record rec = {.layout = &lay, .data = malloc(lay.total * sizeof(double))};
+    exp_run r;
+    exp_open(&r, E, v, 0x77);
     for (uint64_t trial = 0; trial < 4; trial++) {
-        for (size_t i = 0; i < lay.total; i++)
-            rec.data[i] = NAN;
-        s.trial = trial;
-        gpmc_rng_seek(s.r, s.seed, s.point_key, trial, 0);
-        assert_int_equal(E->trial(&pt, &s, ws, &rec), GPMC_OK);
-        const double *el = rec.data + lay.offset[field("eps_layer")];
-        const double *sl = rec.data + lay.offset[field("span_layer")];
-        const double *wl = rec.data + lay.offset[field("wdc_layer")];
-        const double *dl = rec.data + lay.offset[field("wdc_diag_only")];
+        exp_trial(&r, 5, trial);
+        const double *el = exp_arr(&r, "eps_layer"), *sl = exp_arr(&r, "span_layer");
+        const double *wl = exp_arr(&r, "wdc_layer"), *dl = exp_arr(&r, "wdc_diag_only");
         for (size_t j = 0; j < 2; j++) {
             assert_true(el[j] >= 0 && el[j] <= sl[j]);
             assert_true(isfinite(wl[j]));
         }
         assert_true(dl[0] == 0 && dl[1] == 1);
         assert_true(wl[1] >= 0.5 - 1e-12); /* rank argument, tolerance as above */
-        assert_true(rec.data[lay.offset[field("eps_hat")]] == fmax(el[0], el[1]));
+        assert_true(exp_get(&r, "eps_hat") == fmax(el[0], el[1]));
         /* the witness has unit rows */
-        const double *wit = rec.data + lay.offset[field("witness")];
+        const double *wit = exp_arr(&r, "witness");
         for (size_t i = 0; i < 12; i++)
             assert_close(norm(wit + i * 4, 4), 1, 1e-12);
     }
     /* too deep: refused */
     double deep[9] = {4, 4, 4, 4, 4, 4, 4, 4, 4};
     make_values(v, deep, 9);
+    gpmc_point pt = {.exp = E, .index = 0, .values = v, .key = 0x77};
+    char msg[256];
     assert_int_not_equal(E->check(&pt, msg, sizeof msg), 0);
-    free(rec.data);
-    gpmc_rng_free(s.r);
-    E->workspace_free(ws);
-    gpmc_layout_free(&lay);
+    exp_close(&r);
 }
 
 int main(void)

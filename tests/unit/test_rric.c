@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "testutil_exp.h"
 
 #include "gpmc/error.h"
 #include "gpmc/experiment.h"
@@ -60,21 +61,8 @@ static config cfg(long k, long w1, long w2, long m, gpmc_measure_kind kind)
     return c;
 }
 
-static size_t param(const char *name)
-{
-    size_t i = gpmc_param_index(E, name);
-    assert_true(i < E->nparams);
-    return i;
-}
-
-static size_t field(const char *name)
-{
-    for (size_t f = 0; f < E->nfields; f++)
-        if (strcmp(E->fields[f].name, name) == 0)
-            return f;
-    fail_msg("no field %s", name);
-    return 0;
-}
+static size_t param(const char *name) { return exp_param(E, name); }
+static size_t field(const char *name) { return exp_field(E, name); }
 
 static void make_values(const config *c, gpmc_value *v)
 {
@@ -96,56 +84,15 @@ static void make_values(const config *c, gpmc_value *v)
     eps->list[0] = 0.1, eps->list[1] = 0.5;
 }
 
-typedef struct {
-    config c;
-    gpmc_value v[16];
-    gpmc_point pt;
-    gpmc_layout lay;
-    void *ws;
-    gpmc_stream s;
-    gpmc_record rec;
-} run;
+typedef exp_run run;
 
 static void run_open(run *r, const config *c)
 {
-    assert_true(E->nparams <= 16);
-    r->c = *c;
-    make_values(c, r->v);
-    r->pt = (gpmc_point){.exp = E, .index = 0, .values = r->v, .key = 0x7271};
-    char msg[256];
-    if (E->check(&r->pt, msg, sizeof msg) != 0)
-        fail_msg("check: %s", msg);
-    assert_int_equal(gpmc_layout_init(&r->lay, E, r->v), GPMC_OK);
-    r->ws = E->workspace_alloc(&r->pt);
-    assert_non_null(r->ws);
-    r->s = (gpmc_stream){.r = gpmc_rng_alloc(), .seed = 1, .point_key = r->pt.key, .trial = 0};
-    assert_non_null(r->s.r);
-    r->rec = (gpmc_record){.layout = &r->lay, .data = malloc(r->lay.total * sizeof(double))};
-    assert_non_null(r->rec.data);
+    gpmc_value v[EXP_MAXP];
+    make_values(c, v);
+    exp_open(r, E, v, 0x7271);
 }
 
-static void run_trial(run *r, uint64_t seed, uint64_t trial)
-{
-    for (size_t i = 0; i < r->lay.total; i++)
-        r->rec.data[i] = NAN;
-    r->s.seed = seed;
-    r->s.trial = trial;
-    gpmc_rng_seek(r->s.r, seed, r->s.point_key, trial, 0);
-    int st = E->trial(&r->pt, &r->s, r->ws, &r->rec);
-    if (st != GPMC_OK)
-        fail_msg("trial: %s", gpmc_error_message());
-}
-
-static void run_close(run *r)
-{
-    E->workspace_free(r->ws);
-    gpmc_rng_free(r->s.r);
-    free(r->rec.data);
-    gpmc_layout_free(&r->lay);
-}
-
-static double get(run *r, const char *name) { return r->rec.data[r->lay.offset[field(name)]]; }
-static const double *arr(run *r, const char *name) { return r->rec.data + r->lay.offset[field(name)]; }
 
 /* G and A of the last trial, drawn again as the trial documents: substream 0, the network
  * (gpmc_net_sample, Gaussian) and then A (gpmc_measure_sample). */
@@ -156,17 +103,17 @@ typedef struct {
     size_t k, n, m;
 } model;
 
-static void model_of(run *r, model *md)
+static void model_of(run *r, const config *c, model *md)
 {
     size_t width[MAXW + 1];
-    width[0] = (size_t)r->c.k;
-    for (size_t i = 0; i < r->c.nw; i++)
-        width[i + 1] = (size_t)r->c.widths[i];
+    width[0] = (size_t)c->k;
+    for (size_t i = 0; i < c->nw; i++)
+        width[i + 1] = (size_t)c->widths[i];
     md->k = width[0];
-    md->n = width[r->c.nw];
-    md->m = (size_t)r->c.m;
-    md->net = gpmc_net_alloc(r->c.nw, width);
-    md->A = gpmc_measure_alloc(r->c.kind, md->m, md->n);
+    md->n = width[c->nw];
+    md->m = (size_t)c->m;
+    md->net = gpmc_net_alloc(c->nw, width);
+    md->A = gpmc_measure_alloc(c->kind, md->m, md->n);
     assert_non_null(md->net);
     assert_non_null(md->A);
     gsl_rng *g = gpmc_rng_alloc();
@@ -336,22 +283,22 @@ static void test_span_bounds_hat(void **state)
         run r;
         run_open(&r, &c);
         for (uint64_t t = 0; t < 10; t++) {
-            run_trial(&r, 11, t);
+            exp_trial(&r, 11, t);
             model md;
-            model_of(&r, &md);
-            double hat = get(&r, "eps_hat"), span = get(&r, "eps_span"), kappa;
-            double ref = ref_dev(&md, arr(&r, "witness"), &kappa);
+            model_of(&r, &c, &md);
+            double hat = exp_get(&r, "eps_hat"), span = exp_get(&r, "eps_span"), kappa;
+            double ref = ref_dev(&md, exp_arr(&r, "witness"), &kappa);
             double tol = 8 * (double)md.n * DBL_EPSILON * (2 + kappa) * (1 + frob2(&md));
             assert_close(ref, hat, tol);
             if (!(hat <= span + tol))
                 fail_msg("kind %d trial %d: eps_hat %.17g > eps_span %.17g + tol %.3g", (int)kk,
                          (int)t, hat, span, tol);
             worst_margin = fmin(worst_margin, span - hat);
-            assert_true(get(&r, "span_cells_used") >= 1 && get(&r, "span_cells_used") <= 8);
-            assert_true(get(&r, "eps_hat_random") <= hat && get(&r, "eps_hat_same") <= hat);
+            assert_true(exp_get(&r, "span_cells_used") >= 1 && exp_get(&r, "span_cells_used") <= 8);
+            assert_true(exp_get(&r, "eps_hat_random") <= hat && exp_get(&r, "eps_hat_same") <= hat);
             /* the wrong relaxation: U = span Lambda_x1, V = span Lambda_x3 */
             double x[4 * 3], wrong;
-            const double *w = arr(&r, "witness");
+            const double *w = exp_arr(&r, "witness");
             memcpy(x, w, 3 * sizeof(double));
             memcpy(x + 3, w, 3 * sizeof(double));
             memcpy(x + 6, w + 6, 3 * sizeof(double));
@@ -364,7 +311,7 @@ static void test_span_bounds_hat(void **state)
             gpmc_rric_eval_free(ev);
             model_free(&md);
         }
-        run_close(&r);
+        exp_close(&r);
     }
     print_message("eps_span - eps_hat >= %.3g over %zu trials; the one-sided span falls below "
                   "eps_hat in %zu\n", worst_margin, trials, below);
@@ -480,21 +427,21 @@ static void test_isometry(void **state)
         run r;
         run_open(&r, &c);
         for (uint64_t t = 0; t < 3; t++) {
-            run_trial(&r, 5, t);
+            exp_trial(&r, 5, t);
             /* the span's GEMMs are not the same products, so allow them n eps for all */
-            assert_true(get(&r, "eps_hat") <= cs[i].tol);
-            assert_true(get(&r, "eps_span") <= cs[i].tol + 8 * 40 * DBL_EPSILON);
+            assert_true(exp_get(&r, "eps_hat") <= cs[i].tol);
+            assert_true(exp_get(&r, "eps_span") <= cs[i].tol + 8 * 40 * DBL_EPSILON);
         }
-        run_close(&r);
+        exp_close(&r);
     }
     /* the wrong isometry: subsampled with m = n - 1 misses a coordinate */
     config c = cfg(3, 12, 40, 39, GPMC_MEASURE_SUBSAMPLED);
     c.quads = 200, c.search = 200, c.angles = 32;
     run r;
     run_open(&r, &c);
-    run_trial(&r, 5, 0);
-    assert_true(get(&r, "eps_hat") > 1e3 * cs[2].tol);
-    run_close(&r);
+    exp_trial(&r, 5, 0);
+    assert_true(exp_get(&r, "eps_hat") > 1e3 * cs[2].tol);
+    exp_close(&r);
 }
 
 static int eval_quads(void *ctx, const double *const *t, size_t nb, double *val)
@@ -545,24 +492,24 @@ static void test_search_quality(void **state)
         run r;
         run_open(&r, &c);
         for (uint64_t t = 0; t < 2; t++) {
-            run_trial(&r, 21, t);
+            exp_trial(&r, 21, t);
             model md;
-            model_of(&r, &md);
+            model_of(&r, &c, &md);
             double x[4 * 3], span;
-            double hat = get(&r, "eps_hat"), best = dense_best(&md, &r.s, &c, x);
+            double hat = exp_get(&r, "eps_hat"), best = dense_best(&md, &r.s, &c, x);
             gpmc_rric_eval *ev = gpmc_rric_eval_alloc(md.net, md.A, 4, 1);
             assert_int_equal(gpmc_rric_eval_span(ev, x, &span), GPMC_OK);
             double tol = 1e-9; /* a few thousand eps of rounding at these sizes (n <= 16) */
             print_message("k=%ld widths=%ld,%ld m=%ld trial %d: eps_hat %.6f, dense %.6f "
                           "(%.1f%%), eps_span %.6f\n", c.k, c.widths[0], c.widths[1], c.m,
-                          (int)t, hat, best, 100 * hat / best, get(&r, "eps_span"));
+                          (int)t, hat, best, 100 * hat / best, exp_get(&r, "eps_span"));
             assert_true(hat >= 0.95 * best);
-            assert_true(hat <= get(&r, "eps_span") + tol);
+            assert_true(hat <= exp_get(&r, "eps_span") + tol);
             assert_true(best <= span + tol);
             gpmc_rric_eval_free(ev);
             model_free(&md);
         }
-        run_close(&r);
+        exp_close(&r);
     }
 }
 
@@ -574,24 +521,24 @@ static void test_reproducible(void **state)
     run a, b;
     run_open(&a, &c);
     run_open(&b, &c);
-    run_trial(&a, 9, 4);
-    run_trial(&b, 9, 1); /* something else first in b's workspace */
-    run_trial(&b, 9, 4);
+    exp_trial(&a, 9, 4);
+    exp_trial(&b, 9, 1); /* something else first in b's workspace */
+    exp_trial(&b, 9, 4);
     assert_memory_equal(a.rec.data, b.rec.data, a.lay.total * sizeof(double));
     /* another search budget: the same G and A, so the random phase is bitwise the same */
     config c2 = c;
     c2.search = 50;
     run d;
     run_open(&d, &c2);
-    run_trial(&d, 9, 4);
+    exp_trial(&d, 9, 4);
     const char *same[] = {"eps_hat_random", "dev_mean", "dev_q50", "dev_q99"};
     for (size_t i = 0; i < 4; i++)
         assert_memory_equal(&a.rec.data[a.lay.offset[field(same[i])]],
                             &d.rec.data[d.lay.offset[field(same[i])]], sizeof(double));
-    assert_true(get(&d, "quads_evaluated") == 300 + 32 + 50);
-    run_close(&a);
-    run_close(&b);
-    run_close(&d);
+    assert_true(exp_get(&d, "quads_evaluated") == 300 + 32 + 50);
+    exp_close(&a);
+    exp_close(&b);
+    exp_close(&d);
 }
 
 int main(void)

@@ -24,6 +24,8 @@
 #include "gpmc/stats.h"
 #include "gpmc/theory.h"
 #include "gpmc/wdc_eval.h"
+#include "testutil.h"
+#include "testutil_exp.h"
 #include "wdc_ref.h"
 
 #include <float.h>
@@ -35,15 +37,6 @@
 
 extern const gpmc_experiment gpmc_exp_wdc;
 static const gpmc_experiment *const E = &gpmc_exp_wdc;
-
-#define assert_close(a, b, tol) assert_close_at((a), (b), (tol), __FILE__, __LINE__)
-static void assert_close_at(double a, double b, double tol, const char *file, int line)
-{
-    if (!(fabs(a - b) <= tol)) {
-        print_error("%.17g != %.17g (|diff| %.3g > tol %.3g)\n", a, b, fabs(a - b), tol);
-        _fail(file, line);
-    }
-}
 
 /* ---- driving the experiment -------------------------------------------------------- */
 
@@ -58,21 +51,8 @@ static config cfg(long n, long k)
     return c;
 }
 
-static size_t param(const char *name)
-{
-    size_t i = gpmc_param_index(E, name);
-    assert_true(i < E->nparams);
-    return i;
-}
-
-static size_t field(const char *name)
-{
-    for (size_t f = 0; f < E->nfields; f++)
-        if (strcmp(E->fields[f].name, name) == 0)
-            return f;
-    fail_msg("no field %s", name);
-    return 0;
-}
+static size_t param(const char *name) { return exp_param(E, name); }
+static size_t field(const char *name) { return exp_field(E, name); }
 
 static void make_values(const config *c, gpmc_value *v)
 {
@@ -91,61 +71,13 @@ static void make_values(const config *c, gpmc_value *v)
     eps->list[0] = 0.05, eps->list[1] = 0.1, eps->list[2] = 0.2, eps->list[3] = 0.5;
 }
 
-/* One prepared point: values, layout, workspace, stream, record. */
-typedef struct {
-    gpmc_value v[16];
-    gpmc_point pt;
-    gpmc_layout lay;
-    void *ws;
-    gpmc_stream s;
-    gpmc_record rec;
-} run;
+typedef exp_run run;
 
 static void run_open(run *r, const config *c)
 {
-    assert_true(E->nparams <= 16);
-    make_values(c, r->v);
-    r->pt = (gpmc_point){.exp = E, .index = 0, .values = r->v, .key = 0x5eed};
-    char msg[256];
-    assert_int_equal(E->check(&r->pt, msg, sizeof msg), 0);
-    assert_int_equal(gpmc_layout_init(&r->lay, E, r->v), GPMC_OK);
-    r->ws = E->workspace_alloc(&r->pt);
-    assert_non_null(r->ws);
-    r->s = (gpmc_stream){.r = gpmc_rng_alloc(), .seed = 1, .point_key = r->pt.key, .trial = 0};
-    assert_non_null(r->s.r);
-    r->rec = (gpmc_record){.layout = &r->lay, .data = malloc(r->lay.total * sizeof(double))};
-    assert_non_null(r->rec.data);
-}
-
-static void run_trial(run *r, uint64_t seed, uint64_t trial)
-{
-    for (size_t i = 0; i < r->lay.total; i++)
-        r->rec.data[i] = NAN;
-    r->s.seed = seed;
-    r->s.trial = trial;
-    gpmc_rng_seek(r->s.r, seed, r->s.point_key, trial, 0);
-    int st = E->trial(&r->pt, &r->s, r->ws, &r->rec);
-    if (st != GPMC_OK)
-        fail_msg("trial: %s", gpmc_error_message());
-}
-
-static void run_close(run *r)
-{
-    E->workspace_free(r->ws);
-    gpmc_rng_free(r->s.r);
-    free(r->rec.data);
-    gpmc_layout_free(&r->lay);
-}
-
-static double get(run *r, const char *name) { return r->rec.data[r->lay.offset[field(name)]]; }
-static const double *arr(run *r, const char *name) { return r->rec.data + r->lay.offset[field(name)]; }
-
-static double norm(const double *x, size_t k)
-{
-    double s = 0;
-    for (size_t i = 0; i < k; i++)
-        s += x[i] * x[i];
-    return sqrt(s);
+    gpmc_value v[EXP_MAXP];
+    make_values(c, v);
+    exp_open(r, E, v, 0x5eed);
 }
 
 /* ---- tests ------------------------------------------------------------------------- */
@@ -276,32 +208,32 @@ static void test_exact_mode_k2(void **state)
             run_open(&rs, &c);
             c.exact = 1;
             run_open(&rx, &c);
-            run_trial(&rs, seed, 0);
-            run_trial(&rx, seed, 0);
-            const double *w = arr(&rx, "W");
-            assert_memory_equal(w, arr(&rs, "W"), n * 2 * sizeof(double));
+            exp_trial(&rs, seed, 0);
+            exp_trial(&rx, seed, 0);
+            const double *w = exp_arr(&rx, "W");
+            assert_memory_equal(w, exp_arr(&rs, "W"), n * 2 * sizeof(double));
             for (size_t f = 0; f < sizeof same / sizeof same[0]; f++)
-                assert_true(get(&rx, same[f]) == get(&rs, same[f]));
-            assert_true(get(&rx, "pairs_evaluated") == (double)c.pairs + 2);
-            double tol = dev_tol(w, n, 2), ex = get(&rx, "eps_hat"), exd = get(&rx, "eps_hat_diag");
-            assert_close(ref_dev(w, n, 2, 1.0, arr(&rx, "witness_x"), arr(&rx, "witness_y"), NULL),
+                assert_true(exp_get(&rx, same[f]) == exp_get(&rs, same[f]));
+            assert_true(exp_get(&rx, "pairs_evaluated") == (double)c.pairs + 2);
+            double tol = dev_tol(w, n, 2), ex = exp_get(&rx, "eps_hat"), exd = exp_get(&rx, "eps_hat_diag");
+            assert_close(ref_dev(w, n, 2, 1.0, exp_arr(&rx, "witness_x"), exp_arr(&rx, "witness_y"), NULL),
                          ex, tol);
             /* the witness sits 1e-11 rad inside its arcs, not on an event */
-            assert_true(ref_margin(w, n, 2, arr(&rx, "witness_x")) > 0.9e-11);
-            assert_true(ref_margin(w, n, 2, arr(&rx, "witness_y")) > 0.9e-11);
-            assert_close(ref_dev(w, n, 2, 1.0, arr(&rx, "witness_diag"), arr(&rx, "witness_diag"),
+            assert_true(ref_margin(w, n, 2, exp_arr(&rx, "witness_x")) > 0.9e-11);
+            assert_true(ref_margin(w, n, 2, exp_arr(&rx, "witness_y")) > 0.9e-11);
+            assert_close(ref_dev(w, n, 2, 1.0, exp_arr(&rx, "witness_diag"), exp_arr(&rx, "witness_diag"),
                                  NULL),
                          exd, tol);
             double bound = ex * (1 + 1e-9) + tol, bound_d = exd * (1 + 1e-9) + tol;
             double bf = grid_sup(w, n, 1440, 1.0, 0), bfd = grid_sup(w, n, 20000, 1.0, 1);
-            double es = get(&rs, "eps_hat"), esd = get(&rs, "eps_hat_diag");
+            double es = exp_get(&rs, "eps_hat"), esd = exp_get(&rs, "eps_hat_diag");
             print_message("k=2 n=%zu seed=%d: exact %.9f grid %.9f search %.9f | diag exact %.9f "
                           "grid %.9f search %.9f\n",
                           n, (int)seed, ex, bf, es, exd, bfd, esd);
             assert_true(bf <= bound && es <= bound && exd <= bound);
             assert_true(bfd <= bound_d && esd <= bound_d);
-            run_close(&rs);
-            run_close(&rx);
+            exp_close(&rs);
+            exp_close(&rx);
         }
 }
 
@@ -324,20 +256,20 @@ static void test_search_fraction_k2(void **state)
         run_open(&rx, &c);
         double frac[T];
         for (uint64_t t = 0; t < T; t++) {
-            run_trial(&rs, 2026, t);
-            run_trial(&rx, 2026, t);
-            double ex = get(&rx, "eps_hat");
-            double tol = dev_tol(arr(&rx, "W"), (size_t)c.n, 2);
-            frac[t] = get(&rs, "eps_hat") / ex;
-            assert_true(get(&rs, "eps_hat") <= ex * (1 + 1e-9) + tol);
+            exp_trial(&rs, 2026, t);
+            exp_trial(&rx, 2026, t);
+            double ex = exp_get(&rx, "eps_hat");
+            double tol = dev_tol(exp_arr(&rx, "W"), (size_t)c.n, 2);
+            frac[t] = exp_get(&rs, "eps_hat") / ex;
+            assert_true(exp_get(&rs, "eps_hat") <= ex * (1 + 1e-9) + tol);
         }
         gpmc_sort(frac, T);
         double med = 0.5 * (frac[T / 2 - 1] + frac[T / 2]);
         print_message("k=2 n=%ld: search / exact over %d matrices: median %.5f min %.5f\n", c.n,
                       T, med, frac[0]);
         assert_true(med >= 0.99);
-        run_close(&rs);
-        run_close(&rx);
+        exp_close(&rs);
+        exp_close(&rx);
     }
 }
 
@@ -345,9 +277,9 @@ static void test_search_fraction_k2(void **state)
 static void check_witness(run *r, const config *c)
 {
     size_t n = (size_t)c->n, k = (size_t)c->k;
-    const double *w = arr(r, "W"), *wx = arr(r, "witness_x"), *wy = arr(r, "witness_y");
-    const double *wd = arr(r, "witness_diag");
-    double alpha = get(r, "alpha"), tol = dev_tol(w, n, k), margin;
+    const double *w = exp_arr(r, "W"), *wx = exp_arr(r, "witness_x"), *wy = exp_arr(r, "witness_y");
+    const double *wd = exp_arr(r, "witness_diag");
+    double alpha = exp_get(r, "alpha"), tol = dev_tol(w, n, k), margin;
     assert_close(norm(wx, k), 1, 1e-14);
     assert_close(norm(wy, k), 1, 1e-14);
     assert_close(norm(wd, k), 1, 1e-14);
@@ -355,14 +287,14 @@ static void check_witness(run *r, const config *c)
     /* A witness within rounding of a row's hyperplane could flip a mask between the two
      * computations; the search never lands that close (probability ~1e-10). */
     assert_true(margin > 1e-12);
-    assert_close(get(r, "eps_hat"), e, tol);
-    assert_close(get(r, "eps_hat_diag"), ref_dev(w, n, k, alpha, wd, wd, NULL), tol);
+    assert_close(exp_get(r, "eps_hat"), e, tol);
+    assert_close(exp_get(r, "eps_hat_diag"), ref_dev(w, n, k, alpha, wd, wd, NULL), tol);
     double sd = 0, ss = 0;
     for (size_t i = 0; i < k; i++) {
         sd += (wx[i] - wy[i]) * (wx[i] - wy[i]);
         ss += (wx[i] + wy[i]) * (wx[i] + wy[i]);
     }
-    assert_close(get(r, "theta_hat"), 2 * atan2(sqrt(sd), sqrt(ss)), 1e-14);
+    assert_close(exp_get(r, "theta_hat"), 2 * atan2(sqrt(sd), sqrt(ss)), 1e-14);
 }
 
 static void test_witness_recompute(void **state)
@@ -377,9 +309,9 @@ static void test_witness_recompute(void **state)
             c.pairs = 500, c.search = 1000;
             run r;
             run_open(&r, &c);
-            run_trial(&r, 7, (uint64_t)s);
+            exp_trial(&r, 7, (uint64_t)s);
             check_witness(&r, &c);
-            run_close(&r);
+            exp_close(&r);
         }
 }
 
@@ -394,32 +326,32 @@ static void test_reproducible(void **state)
     run_open(&r, &c);
     size_t total = r.lay.total, off_w = r.lay.offset[field("W")];
     double *first = malloc(total * sizeof *first);
-    run_trial(&r, 3, 4);
+    exp_trial(&r, 3, 4);
     memcpy(first, r.rec.data, total * sizeof *first);
-    run_trial(&r, 3, 5); /* another trial in the same workspace ... */
+    exp_trial(&r, 3, 5); /* another trial in the same workspace ... */
     assert_true(memcmp(first, r.rec.data, total * sizeof *first) != 0);
     double *w5 = malloc(80 * 6 * sizeof *w5);
-    memcpy(w5, arr(&r, "W"), 80 * 6 * sizeof *w5);
-    run_trial(&r, 3, 4); /* ... then the first again: bit for bit */
+    memcpy(w5, exp_arr(&r, "W"), 80 * 6 * sizeof *w5);
+    exp_trial(&r, 3, 4); /* ... then the first again: bit for bit */
     assert_memory_equal(first, r.rec.data, total * sizeof *first);
-    run_close(&r);
+    exp_close(&r);
     run fresh; /* a new workspace: the same bits */
     run_open(&fresh, &c);
-    run_trial(&fresh, 3, 4);
+    exp_trial(&fresh, 3, 4);
     assert_memory_equal(first, fresh.rec.data, total * sizeof *first);
-    run_close(&fresh);
+    exp_close(&fresh);
 
     /* Other budgets (not hashed): the same W, a different search. */
     config c2 = c;
     c2.pairs = 123, c2.search = 77, c2.angles = 5, c2.batch = 7;
     run r2;
     run_open(&r2, &c2);
-    run_trial(&r2, 3, 4);
-    assert_memory_equal(first + off_w, arr(&r2, "W"), 80 * 6 * sizeof(double));
-    assert_true(get(&r2, "pairs_evaluated") == 123 + 5 + 77);
-    run_trial(&r2, 3, 5);
-    assert_memory_equal(w5, arr(&r2, "W"), 80 * 6 * sizeof(double));
-    run_close(&r2);
+    exp_trial(&r2, 3, 4);
+    assert_memory_equal(first + off_w, exp_arr(&r2, "W"), 80 * 6 * sizeof(double));
+    assert_true(exp_get(&r2, "pairs_evaluated") == 123 + 5 + 77);
+    exp_trial(&r2, 3, 5);
+    assert_memory_equal(w5, exp_arr(&r2, "W"), 80 * 6 * sizeof(double));
+    exp_close(&r2);
     free(first);
     free(w5);
 }
@@ -446,26 +378,26 @@ static void test_concentration_and_order(void **state)
         run r;
         run_open(&r, &c);
         for (int t = 0; t < T; t++) {
-            run_trial(&r, 11, (uint64_t)t);
-            double er = get(&r, "eps_hat_random");
-            e[i][t] = get(&r, "eps_hat");
+            exp_trial(&r, 11, (uint64_t)t);
+            double er = exp_get(&r, "eps_hat_random");
+            e[i][t] = exp_get(&r, "eps_hat");
             mean[i] += e[i][t] / T;
             assert_true(e[i][t] >= er);
-            assert_true(e[i][t] >= get(&r, "eps_hat_diag"));
-            assert_true(er >= get(&r, "dev_q99"));
-            assert_true(get(&r, "dev_q99") >= get(&r, "dev_q90"));
-            assert_true(get(&r, "dev_q90") >= get(&r, "dev_q50"));
-            assert_true(get(&r, "dev_mean") > 0);
-            double th = get(&r, "theta_hat");
+            assert_true(e[i][t] >= exp_get(&r, "eps_hat_diag"));
+            assert_true(er >= exp_get(&r, "dev_q99"));
+            assert_true(exp_get(&r, "dev_q99") >= exp_get(&r, "dev_q90"));
+            assert_true(exp_get(&r, "dev_q90") >= exp_get(&r, "dev_q50"));
+            assert_true(exp_get(&r, "dev_mean") > 0);
+            double th = exp_get(&r, "theta_hat");
             assert_true(th >= 0 && th <= PI);
-            assert_true(get(&r, "alpha") == 1);
-            assert_true(get(&r, "pairs_evaluated") == 1000 + 64 + 1000);
-            assert_close(norm(arr(&r, "witness_x"), 5), 1, 1e-14);
+            assert_true(exp_get(&r, "alpha") == 1);
+            assert_true(exp_get(&r, "pairs_evaluated") == 1000 + 64 + 1000);
+            assert_close(norm(exp_arr(&r, "witness_x"), 5), 1, 1e-14);
         }
         for (int t = 0; t < T; t++)
             var[i] += (e[i][t] - mean[i]) * (e[i][t] - mean[i]) / (T - 1);
         assert_int_equal(r.lay.len[field("W")], 0); /* store_matrices = false */
-        run_close(&r);
+        exp_close(&r);
     }
     double se = sqrt(var[0] / T + var[1] / T), diff = mean[0] - mean[1];
     print_message("k=5: mean eps_hat n=50 %.4f, n=500 %.4f (ratio %.2f); difference %.4f = "
@@ -482,20 +414,20 @@ static void test_truncated(void **state)
     c.truncated = 1, c.store = 1, c.pairs = 200, c.search = 200, c.angles = 20;
     run r;
     run_open(&r, &c);
-    run_trial(&r, 5, 0);
-    assert_true(get(&r, "alpha") == gpmc_theory_alpha_truncated(8));
+    exp_trial(&r, 5, 0);
+    assert_true(exp_get(&r, "alpha") == gpmc_theory_alpha_truncated(8));
     double radius = 3 * sqrt(8.0 / 40.0);
-    const double *w = arr(&r, "W");
+    const double *w = exp_arr(&r, "W");
     for (size_t i = 0; i < 40; i++) {
         double nr = norm(w + i * 8, 8);
         assert_true(nr == 0 || nr <= radius);
     }
-    run_close(&r);
+    exp_close(&r);
     c.truncated = 0;
     run_open(&r, &c);
-    run_trial(&r, 5, 0);
-    assert_true(get(&r, "alpha") == 1);
-    run_close(&r);
+    exp_trial(&r, 5, 0);
+    assert_true(exp_get(&r, "alpha") == 1);
+    exp_close(&r);
 }
 
 /* No budget for the diagonal: eps_hat_diag and its witness stay NaN (not estimated). */
@@ -506,12 +438,12 @@ static void test_no_diag_budget(void **state)
     c.angles = 0, c.search = 0, c.pairs = 10;
     run r;
     run_open(&r, &c);
-    run_trial(&r, 1, 0);
-    assert_true(isnan(get(&r, "eps_hat_diag")));
-    assert_true(isnan(arr(&r, "witness_diag")[0]));
-    assert_true(get(&r, "eps_hat") == get(&r, "eps_hat_random"));
-    assert_true(get(&r, "pairs_evaluated") == 10);
-    run_close(&r);
+    exp_trial(&r, 1, 0);
+    assert_true(isnan(exp_get(&r, "eps_hat_diag")));
+    assert_true(isnan(exp_arr(&r, "witness_diag")[0]));
+    assert_true(exp_get(&r, "eps_hat") == exp_get(&r, "eps_hat_random"));
+    assert_true(exp_get(&r, "pairs_evaluated") == 10);
+    exp_close(&r);
 }
 
 int main(void)
