@@ -77,7 +77,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libgpmc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(BUILD)/libgpmc.a -o $@ $(LDLIBS_ALL) -lcmocka
 
-$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgpmc.a
+$(BUILD)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h) $(BUILD)/libgpmc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< $(BUILD)/libgpmc.a -o $@ $(LDLIBS_ALL)
 

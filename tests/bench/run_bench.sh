@@ -3,7 +3,8 @@
 # two GEMMs alone, measured in the same run) and against a PyTorch peer (CPU, one
 # thread) running the same batched evaluation. Prints every measurement and the ratio
 # C/peer in pairs/s for each size. Then Algorithm 2 (bench_cs) against its BLAS floor and
-# its NumPy and PyTorch peers (peer_cs.py).
+# its NumPy and PyTorch peers (peer_cs.py). Then the RRIC and R2WDC evaluators
+# (bench_conditions) against dgemm, with the WDC one, in one table.
 #
 # bench_wdc runs twice: on OpenBLAS's generic kernels (OPENBLAS_CORETYPE=Prescott, what
 # OpenBLAS falls back to on a CPU it does not recognise) and on the kernel gpmc picks
@@ -104,6 +105,34 @@ if [ "$peer_only" = 0 ] && [ -x "$BUILD/bench/bench_cs" ]; then
             }
             if (c > 0 && fl > 0)
                 printf "%s: C %.3f ms/iter, BLAS floor %.3f ms/iter (C takes %.2fx the floor), C/floor = %.2f\n", tag, c, fl, c / fl, fl / c
+        }'
+fi
+
+# The condition evaluators (bench_conditions: RRIC quadruples, R2WDC tuples) with the WDC
+# pairs above: each rate next to dgemm on the evaluator's own GEMM shapes and the square
+# dgemm, both measured in the same process, and the BLAS kernel that ran.
+if [ "$peer_only" = 0 ] && [ -x "$BUILD/bench/bench_conditions" ]; then
+    echo "== C: $BUILD/bench/bench_conditions (RRIC and R2WDC evaluators; one thread)"
+    cond_out=$(env -u OPENBLAS_CORETYPE -u GPMC_BLAS_REEXEC -u GPMC_BLAS_REEXEC_DONE "$BUILD/bench/bench_conditions")
+    echo "$cond_out"
+    echo "== conditions vs dgemm (same run; GFLOP/s over each evaluator's GEMMs)"
+    printf '%s\n%s\n' "$c_out" "$cond_out" | awk '
+        function val(key,   i, kv) {
+            for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
+            return ""
+        }
+        $1 == "blas" { kern = $3 }
+        $1 == "dgemm" { sq = val("gflops"); sqn = val("n") }
+        $1 ~ /_eval$/ && val("pct_of_dgemm") != "" {
+            rate = ""; unit = ""
+            for (i = 2; i <= NF; i++) if ($i ~ /_per_s=/) {
+                split($i, kv, "="); rate = kv[2]; unit = kv[1]; sub(/_per_s$/, "", unit)
+            }
+            tag = $1; sub(/_eval$/, "", tag)
+            for (i = 2; i <= NF && $i !~ /_per_s=/; i++) tag = tag " " $i
+            printf "%s: %.0f %s/s, %.2f GFLOP/s = %.1f%% of dgemm on its shapes (%.2f GFLOP/s); square dgemm n=%s %.2f GFLOP/s (evaluator/square %.2f); BLAS kernel %s\n",
+                   tag, rate, unit, val("gflops"), val("pct_of_dgemm"), val("dgemm_gflops"),
+                   sqn, sq, (sq > 0 ? val("gflops") / sq : 0), kern
         }'
 fi
 

@@ -1,0 +1,267 @@
+/* Benchmark of the RRIC quadruple evaluator (rric_eval.h) and the R2WDC tuple evaluator
+ * (r2wdc_eval.h), each against the BLAS measured in the same run, as bench_wdc does for
+ * the WDC pair evaluator.
+ *
+ * Neither evaluator exports a flop count, so the count here is of the GEMMs each makes per
+ * batch, read off its source (all are C = A B^T, row-major):
+ *   rric  (rric_eval.c eval_x): the forward pass of the 4 nb vectors, one GEMM a layer
+ *         (4nb x n_i x n_{i-1}), and A applied to the nb u's and the nb v's (nb x m x n,
+ *         a Gaussian A is dense). Random quadruples are never in one cell, so the batched
+ *         Jacobian product (near pairs) does not run.
+ *   r2wdc (r2wdc_eval.c, layer j, n = n_{j-1}, nj = n_j): the forward pass of the 6 nb
+ *         vectors through layers 1..j-1, Z = [r s u v] W_j^T (4nb x nj x n), and per tuple
+ *         the near value's products: B W_j^T for both bases (k x nj x n, twice), K = CU CV^T
+ *         (k x k x nj), B_U B_V^T (k x k x n) and B [e1 e2] (k x 2 x n, twice), bases of
+ *         full rank k. Not counted: the two dgesvd's of n x k per tuple, masks, Q and the
+ *         Jacobian rows (a masked copy of W_1 at j = 2; GEMMs deeper, not benched here).
+ * For each size it prints the evaluator's rate, its effective GFLOP/s over that count, the
+ * GFLOP/s of cblas_dgemm on exactly those shapes alone (what the evaluator would reach if
+ * everything else were free) and the ratio in percent; first, the OpenBLAS kernel in use
+ * (chosen as gpmc does: include/gpmc/blas_kernel.h) and a square dgemm's GFLOP/s.
+ *
+ * Output (`key=value` words for tests/bench/run_bench.sh):
+ *   blas kernel: <name>
+ *   dgemm n=1000 gflops=..
+ *   rric_eval k=.. widths=a,b m=.. batch=.. quads_per_s=.. us_per_quad=.. gflops=..
+ *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
+ *   r2wdc_eval k=.. widths=a,b layer=.. batch=.. tuples_per_s=.. us_per_tuple=.. gflops=..
+ *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
+ * Usage: bench_conditions   (batches: rric 128, r2wdc 16, the experiments' defaults). One
+ * BLAS thread. */
+#include "benchutil.h"
+
+#include "gpmc/blas_kernel.h"
+#include "gpmc/error.h"
+#include "gpmc/measure.h"
+#include "gpmc/net.h"
+#include "gpmc/r2wdc_eval.h"
+#include "gpmc/rng.h"
+#include "gpmc/rric_eval.h"
+
+#include <gsl/gsl_cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void openblas_set_num_threads(int num_threads);
+
+#define WHO "bench_conditions"
+#define MAXSHAPES 16
+
+/* ---- the GEMM floor: shapes C (M x N) = A (M x K) B^T (N x K), each `reps` times ---- */
+
+typedef struct {
+    int M, N, K, reps;
+    double *a, *b, *c;
+} shape;
+
+typedef struct {
+    shape s[MAXSHAPES];
+    size_t ns;
+} gemms;
+
+static void add(gemms *g, size_t M, size_t N, size_t K, size_t reps)
+{
+    if (g->ns == MAXSHAPES) {
+        fprintf(stderr, WHO ": too many shapes\n");
+        exit(1);
+    }
+    g->s[g->ns++] = (shape){.M = (int)M, .N = (int)N, .K = (int)K, .reps = (int)reps};
+}
+
+static double flops(const gemms *g)
+{
+    double f = 0;
+    for (size_t i = 0; i < g->ns; i++)
+        f += 2.0 * g->s[i].M * g->s[i].N * g->s[i].K * g->s[i].reps;
+    return f;
+}
+
+static void run_gemms(void *p)
+{
+    gemms *g = p;
+    for (size_t i = 0; i < g->ns; i++) {
+        shape *s = &g->s[i];
+        for (int r = 0; r < s->reps; r++)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->M, s->N, s->K, 1.0, s->a,
+                        s->K, s->b, s->K, 0.0, s->c, s->N);
+    }
+}
+
+/* GFLOP/s of the shapes alone, on Gaussian operands. */
+static double gemm_gflops(gemms *g, gsl_rng *r)
+{
+    for (size_t i = 0; i < g->ns; i++) {
+        shape *s = &g->s[i];
+        size_t M = (size_t)s->M, N = (size_t)s->N, K = (size_t)s->K;
+        s->a = bench_xmalloc(WHO, M * K * sizeof(double));
+        s->b = bench_xmalloc(WHO, N * K * sizeof(double));
+        s->c = bench_xmalloc(WHO, M * N * sizeof(double));
+        gpmc_rng_gaussian(r, 1.0, s->a, M * K);
+        gpmc_rng_gaussian(r, 1.0, s->b, N * K);
+    }
+    double t = bench_time_it(run_gemms, g, 1.0);
+    for (size_t i = 0; i < g->ns; i++)
+        free(g->s[i].a), free(g->s[i].b), free(g->s[i].c);
+    return flops(g) / t / 1e9;
+}
+
+/* A network k -> widths, Gaussian weights; exits on failure. */
+static gpmc_net *network(size_t k, const size_t *widths, size_t d, gsl_rng *r, size_t *width)
+{
+    width[0] = k;
+    for (size_t i = 0; i < d; i++)
+        width[i + 1] = widths[i];
+    gpmc_net *net = gpmc_net_alloc(d, width);
+    if (!net) {
+        fprintf(stderr, WHO ": %s\n", gpmc_error_message());
+        exit(1);
+    }
+    gpmc_net_sample(net, r, GPMC_WEIGHTS_GAUSSIAN);
+    return net;
+}
+
+/* t[0..nv) of nb unit rows of length len each. */
+static void unit_rows(double **t, size_t nv, size_t nb, size_t len, gsl_rng *r)
+{
+    for (size_t v = 0; v < nv; v++) {
+        t[v] = bench_xmalloc(WHO, nb * len * sizeof(double));
+        for (size_t b = 0; b < nb; b++)
+            gpmc_rng_unit_vector(r, t[v] + b * len, len);
+    }
+}
+
+/* `what` <unit>s_per_s=.. us_per_<unit>=.. and the GFLOP/s of the evaluator (t_eval
+ * seconds per batch of nb) and of the shapes g alone. */
+static void print_result(const char *what, const char *unit, size_t nb, double t_eval,
+                         gemms *g, gsl_rng *r)
+{
+    double f = flops(g), gf = f / t_eval / 1e9, gf_ref = gemm_gflops(g, r);
+    printf("%s %ss_per_s=%.0f us_per_%s=%.3f gflops=%.2f dgemm_gflops=%.2f pct_of_dgemm=%.1f\n",
+           what, unit, (double)nb / t_eval, unit, 1e6 * t_eval / (double)nb, gf, gf_ref,
+           100 * gf / gf_ref);
+}
+
+/* ---- rric ----------------------------------------------------------------------------- */
+
+typedef struct {
+    gpmc_rric_eval *ev;
+    const double *t[4];
+    size_t nb;
+    double *val;
+} rric_bench;
+
+static void run_rric(void *p)
+{
+    rric_bench *b = p;
+    if (gpmc_rric_eval_quads(b->ev, b->t, b->nb, b->val) != GPMC_OK) {
+        fprintf(stderr, WHO ": %s\n", gpmc_error_message());
+        exit(1);
+    }
+}
+
+static void bench_rric(size_t k, size_t w1, size_t w2, size_t m, size_t nb, gsl_rng *r)
+{
+    size_t widths[2] = {w1, w2}, width[3], n = w2;
+    gpmc_net *net = network(k, widths, 2, r, width);
+    gpmc_measure *A = gpmc_measure_alloc(GPMC_MEASURE_GAUSSIAN, m, n);
+    gpmc_rric_eval *ev = A ? gpmc_rric_eval_alloc(net, A, nb, 8) : NULL; /* 8: span_cells */
+    if (!ev) {
+        fprintf(stderr, WHO ": %s\n", gpmc_error_message());
+        exit(1);
+    }
+    gpmc_measure_sample(A, r);
+    double *t[4];
+    unit_rows(t, 4, nb, k + 1, r); /* lifted vectors: unit in R^{k+1} */
+    rric_bench b = {.ev = ev, .t = {t[0], t[1], t[2], t[3]}, .nb = nb,
+                    .val = bench_xmalloc(WHO, nb * sizeof(double))};
+    double t_eval = bench_time_it(run_rric, &b, 1.5);
+
+    gemms g = {.ns = 0};
+    for (size_t i = 1; i <= 2; i++)
+        add(&g, 4 * nb, width[i], width[i - 1], 1);
+    add(&g, nb, m, n, 2);
+    char what[128];
+    snprintf(what, sizeof what, "rric_eval k=%zu widths=%zu,%zu m=%zu batch=%zu", k, w1, w2, m,
+             nb);
+    print_result(what, "quad", nb, t_eval, &g, r);
+
+    for (size_t v = 0; v < 4; v++)
+        free(t[v]);
+    free(b.val);
+    gpmc_rric_eval_free(ev);
+    gpmc_measure_free(A);
+    gpmc_net_free(net);
+}
+
+/* ---- r2wdc ---------------------------------------------------------------------------- */
+
+typedef struct {
+    gpmc_r2wdc_eval *ev;
+    size_t j, nb;
+    const double *t[6];
+    double *val;
+} r2wdc_bench;
+
+static void run_r2wdc(void *p)
+{
+    r2wdc_bench *b = p;
+    if (gpmc_r2wdc_eval_tuples(b->ev, b->j, b->t, b->nb, b->val, NULL, NULL) != GPMC_OK) {
+        fprintf(stderr, WHO ": %s\n", gpmc_error_message());
+        exit(1);
+    }
+}
+
+/* Layer 2 of k -> w1 -> w2: the layer whose near value needs bases of range(Lambda_1). */
+static void bench_r2wdc(size_t k, size_t w1, size_t w2, size_t nb, gsl_rng *r)
+{
+    size_t widths[2] = {w1, w2}, width[3], j = 2;
+    gpmc_net *net = network(k, widths, 2, r, width);
+    gpmc_r2wdc_eval *ev = gpmc_r2wdc_eval_alloc(net, nb);
+    if (!ev) {
+        fprintf(stderr, WHO ": %s\n", gpmc_error_message());
+        exit(1);
+    }
+    double *t[6];
+    unit_rows(t, 6, nb, k, r);
+    r2wdc_bench b = {.ev = ev, .j = j, .nb = nb,
+                     .t = {t[0], t[1], t[2], t[3], t[4], t[5]},
+                     .val = bench_xmalloc(WHO, nb * sizeof(double))};
+    double t_eval = bench_time_it(run_r2wdc, &b, 1.5);
+
+    size_t n = width[j - 1], nj = width[j];
+    gemms g = {.ns = 0};
+    for (size_t i = 1; i < j; i++)
+        add(&g, 6 * nb, width[i], width[i - 1], 1);
+    add(&g, 4 * nb, nj, n, 1);
+    add(&g, k, nj, n, 2 * nb);
+    add(&g, k, k, nj, nb);
+    add(&g, k, k, n, nb);
+    add(&g, k, 2, n, 2 * nb);
+    char what[128];
+    snprintf(what, sizeof what, "r2wdc_eval k=%zu widths=%zu,%zu layer=%zu batch=%zu", k, w1,
+             w2, j, nb);
+    print_result(what, "tuple", nb, t_eval, &g, r);
+
+    for (size_t v = 0; v < 6; v++)
+        free(t[v]);
+    free(b.val);
+    gpmc_r2wdc_eval_free(ev);
+    gpmc_net_free(net);
+}
+
+int main(int argc, char **argv)
+{
+    gpmc_blas_kernel_select(argc, argv); /* as gpmc does: may re-execute the benchmark */
+    openblas_set_num_threads(1);         /* OPENBLAS_NUM_THREADS=1 too, but be sure */
+    printf("blas kernel: %s\n", gpmc_blas_corename());
+    gsl_rng *r = gpmc_rng_alloc();
+    gpmc_rng_seek(r, 1, 2, 3, 0);
+    printf("dgemm n=1000 gflops=%.2f\n", bench_square_gflops(1000, r, 1.0));
+    bench_rric(5, 50, 200, 100, 128, r); /* rric's experiment defaults but wider */
+    bench_rric(5, 20, 100, 50, 128, r);  /* rric's experiment defaults */
+    bench_r2wdc(20, 700, 600, 16, r);    /* the paper's 2-layer setting (App. H) */
+    bench_r2wdc(5, 50, 40, 16, r);
+    gpmc_rng_free(r);
+    return 0;
+}
