@@ -10,6 +10,8 @@
  *   cs_iter k=.. n1=.. n2=.. m=.. ms_per_iter=..    (a descent of a fixed number of steps)
  *   cs_floor k=.. n1=.. n2=.. m=.. ms_per_iter=..
  * Usage: bench_cs [iterations]   (default 2000). One BLAS thread. */
+#include "benchutil.h"
+
 #include "gpmc/blas_kernel.h"
 #include "gpmc/error.h"
 #include "gpmc/measure.h"
@@ -22,28 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void openblas_set_num_threads(int num_threads);
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 enum { K = 20, N1 = 700, N2 = 600, M = 300 };
 
-static void *xmalloc(size_t bytes)
-{
-    void *p = malloc(bytes);
-    if (!p) {
-        fprintf(stderr, "bench_cs: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
+#define xmalloc(bytes) bench_xmalloc("bench_cs", (bytes))
 
 /* The floor: the same BLAS calls on the same shapes, nothing else; seconds per iteration. */
 static double floor_seconds(const gpmc_net *net, const double *A, long iters)
@@ -56,7 +42,7 @@ static double floor_seconds(const gpmc_net *net, const double *A, long iters)
         X[i] = 0.1 * (double)(i % 7);
     for (size_t i = 0; i < 2 * M; i++)
         Y[i] = 0.01;
-    double t0 = now();
+    double t0 = bench_now();
     {
         for (long it = 0; it < iters; it++) {
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 2, N1, K, 1.0, X, K,
@@ -70,7 +56,7 @@ static double floor_seconds(const gpmc_net *net, const double *A, long iters)
             cblas_dgemv(CblasRowMajor, CblasTrans, N1, K, 1.0, net->W[0], K, g1, 1, 0.0, g0, 1);
         }
     }
-    double secs = (now() - t0) / (double)iters;
+    double secs = (bench_now() - t0) / (double)iters;
     free(X), free(H1), free(H2), free(Y), free(u), free(g1), free(g0);
     return secs;
 }
@@ -107,9 +93,9 @@ int main(int argc, char **argv)
     double best = INFINITY, best_floor = INFINITY;
     for (int round = 0; round < 5; round++) {
         gpmc_rng_gaussian(r, 1.0, x, K);
-        double t0 = now();
+        double t0 = bench_now();
         gpmc_prior_lsq_descend(s, b, x, &o, NULL, &res);
-        best = fmin(best, (now() - t0) / (double)res.iterations);
+        best = fmin(best, (bench_now() - t0) / (double)res.iterations);
         best_floor = fmin(best_floor, floor_seconds(net, gpmc_measure_matrix(A), iters));
     }
     printf("cs_iter k=%d n1=%d n2=%d m=%d ms_per_iter=%.4f\n", K, N1, N2, M, 1e3 * best);
