@@ -10,10 +10,11 @@
  *         Jacobian product (near pairs) does not run.
  *   r2wdc (r2wdc_eval.c, layer j, n = n_{j-1}, nj = n_j): the forward pass of the 6 nb
  *         vectors through layers 1..j-1, Z = [r s u v] W_j^T (4nb x nj x n), and per tuple
- *         the near value's products: B W_j^T for both bases (k x nj x n, twice), K = CU CV^T
- *         (k x k x nj), B_U B_V^T (k x k x n) and B [e1 e2] (k x 2 x n, twice), bases of
- *         full rank k. Not counted: the two dgesvd's of n x k per tuple, masks, Q and the
- *         Jacobian rows (a masked copy of W_1 at j = 2; GEMMs deeper, not benched here).
+ *         the near value's products: the two Jacobians Lambda_{j-1} (I_k through layers
+ *         1..j-1, k x n_i x n_{i-1} each, net.c lambda_chain), B W_j^T for both bases
+ *         (k x nj x n, twice), K = CU CV^T (k x k x nj), B_U B_V^T (k x k x n) and
+ *         B [e1 e2] (k x 2 x n, twice), bases of full rank k. Not counted: the two dgesvd's
+ *         of n x k per tuple (LAPACK, not a GEMM), masks and Q.
  * For each size it prints the evaluator's rate, its effective GFLOP/s over that count, the
  * GFLOP/s of cblas_dgemm on exactly those shapes alone (what the evaluator would reach if
  * everything else were free) and the ratio in percent; first, the OpenBLAS kernel in use
@@ -234,6 +235,8 @@ static void bench_r2wdc(size_t k, size_t w1, size_t w2, size_t nb, gsl_rng *r)
     for (size_t i = 1; i < j; i++)
         add(&g, 6 * nb, width[i], width[i - 1], 1);
     add(&g, 4 * nb, nj, n, 1);
+    for (size_t i = 1; i < j; i++)
+        add(&g, k, width[i], width[i - 1], 2 * nb);
     add(&g, k, nj, n, 2 * nb);
     add(&g, k, k, nj, nb);
     add(&g, k, k, n, nb);
