@@ -134,6 +134,12 @@ static void unit_rows(double **t, size_t nv, size_t nb, size_t len, gsl_rng *r)
 
 /* `what` <unit>s_per_s=.. us_per_<unit>=.. and the GFLOP/s of the evaluator (t_eval
  * seconds per batch of nb) and of the shapes g alone. */
+static void free_rows(double **t, size_t nv)
+{
+    for (size_t v = 0; v < nv; v++)
+        free(t[v]);
+}
+
 static void print_result(const char *what, const char *unit, size_t nb, double t_eval,
                          gemms *g, gsl_rng *r)
 {
@@ -187,8 +193,7 @@ static void bench_rric(size_t k, size_t w1, size_t w2, size_t m, size_t nb, gsl_
              nb);
     print_result(what, "quad", nb, t_eval, &g, r);
 
-    for (size_t v = 0; v < 4; v++)
-        free(t[v]);
+    free_rows(t, 4);
     free(b.val);
     gpmc_rric_eval_free(ev);
     gpmc_measure_free(A);
@@ -246,8 +251,7 @@ static void bench_r2wdc(size_t k, size_t w1, size_t w2, size_t nb, gsl_rng *r)
              w2, j, nb);
     print_result(what, "tuple", nb, t_eval, &g, r);
 
-    for (size_t v = 0; v < 6; v++)
-        free(t[v]);
+    free_rows(t, 6);
     free(b.val);
     gpmc_r2wdc_eval_free(ev);
     gpmc_net_free(net);

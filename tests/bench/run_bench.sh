@@ -31,6 +31,11 @@ OPENBLAS_NUM_THREADS=1
 OMP_NUM_THREADS=1
 export OPENBLAS_NUM_THREADS OMP_NUM_THREADS
 here=$(dirname "$0")
+# val(key): the value of word key=value on the current line (the bench output's format).
+awk_val='function val(key,   i, kv) {
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
+    return ""
+}'
 
 c_out=
 kern=
@@ -49,11 +54,7 @@ if [ "$peer_only" = 0 ]; then
     kern=$(echo "$c_out" | sed -n 's/^blas kernel: //p')
 
     echo "== ratio auto/generic (BLAS kernel $kern vs Prescott)"
-    printf '%s\n%s\n' "$g_out" "$c_out" | awk -v kern="$kern" '
-        function val(key,   i, kv) {
-            for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
-            return ""
-        }
+    printf '%s\n%s\n' "$g_out" "$c_out" | awk -v kern="$kern" "$awk_val"'
         $1 == "blas" { run++ }
         $1 == "dgemm" { d[run] = val("gflops"); dn = val("n") }
         $1 == "wdc_eval" { s = "wdc_eval n=" val("n") " k=" val("k"); e[s, run] = val("pairs_per_s")
@@ -86,11 +87,7 @@ if [ "$peer_only" = 0 ] && [ -x "$BUILD/bench/bench_cs" ]; then
     cs_peer=$(${cs_kern:+env OPENBLAS_CORETYPE=$cs_kern} "$cs_py" "$here/peer_cs.py" 2>&1) || true
     echo "$cs_peer"
     echo "== cs ratios (BLAS kernel $cs_kern)"
-    printf '%s\n%s\n' "$cs_out" "$cs_peer" | awk '
-        function val(key,   i, kv) {
-            for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
-            return ""
-        }
+    printf '%s\n%s\n' "$cs_out" "$cs_peer" | awk "$awk_val"'
         $1 == "cs_iter" { c = val("ms_per_iter") }
         $1 == "cs_floor" { fl = val("ms_per_iter") }
         $1 == "peer_cs" { impl[++np] = val("impl"); ms[np] = val("ms_per_iter"); why[np] = val("skipped") }
@@ -116,11 +113,7 @@ if [ "$peer_only" = 0 ] && [ -x "$BUILD/bench/bench_conditions" ]; then
     cond_out=$(env -u OPENBLAS_CORETYPE -u GPMC_BLAS_REEXEC -u GPMC_BLAS_REEXEC_DONE "$BUILD/bench/bench_conditions")
     echo "$cond_out"
     echo "== conditions vs dgemm (same run; GFLOP/s over each evaluator's GEMMs)"
-    printf '%s\n%s\n' "$c_out" "$cond_out" | awk '
-        function val(key,   i, kv) {
-            for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
-            return ""
-        }
+    printf '%s\n%s\n' "$c_out" "$cond_out" | awk "$awk_val"'
         $1 == "blas" { kern = $3 }
         $1 == "dgemm" { sq = val("gflops"); sqn = val("n") }
         $1 ~ /_eval$/ && val("pct_of_dgemm") != "" {
@@ -174,11 +167,7 @@ echo "$peer_out"
 [ -n "$c_out" ] || exit 0
 
 echo "== ratio C/peer (pairs/s, same n, k, batch)"
-printf '%s\n%s\n' "$c_out" "$peer_out" | awk '
-    function val(key,   i, kv) {
-        for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
-        return ""
-    }
+printf '%s\n%s\n' "$c_out" "$peer_out" | awk "$awk_val"'
     $1 == "wdc_eval" { c[val("n") " " val("k")] = val("pairs_per_s") }
     $1 == "peer_wdc" { p[val("n") " " val("k")] = val("pairs_per_s") }
     END {
