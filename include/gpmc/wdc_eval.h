@@ -61,6 +61,15 @@ size_t gpmc_wdc_diag_bytes(size_t n, size_t k);
 int gpmc_wdc_diag_eval(gpmc_wdc_diag *ev, const double *w, double alpha, const double *x,
                        double *dev, double *lmin, double *lmax);
 
+/* Certified lower bounds for screening: bound[b] = max_d |v_d^T D_b v_d| <= ||D_b||, D_b the
+ * deviation matrix of pair b < nb <= batch and v_d (d < ndir) the unit directions of its
+ * group: rows (group[b] ndir + d) of dirs (ngroups ndir <= GPMC_SEARCH_SCREEN_MAX rows of k).
+ * Costs the pre-activations and masks of the pairs, O(n) per direction: no masked Gram and
+ * no eigensolver. GPMC_OK, GPMC_EINVAL (too many directions) or GPMC_ENUM. */
+int gpmc_wdc_eval_screen(gpmc_wdc_eval *ev, const double *x, const double *y, size_t nb,
+                         const size_t *group, const double *dirs, size_t ngroups, size_t ndir,
+                         double *bound);
+
 /* Floating-point operations of the two GEMMs per pair (2 * 2k n for the pre-activations
  * of x and y, 2 n k(k+1)/2 for the masked Gram): the count benchmarks divide by time. */
 double gpmc_wdc_gemm_flops(size_t n, size_t k);

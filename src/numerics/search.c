@@ -52,7 +52,7 @@ typedef struct {
     double *t;       /* cap x m x k: tuple q's vector j at (q m + j) k */
     double *val;     /* cap */
     double *sigma;   /* cap */
-    double *v;       /* cap x k */
+    double *dirs;    /* cap x 2 x k: the eigenvectors of the largest, smallest eigenvalue */
     int *sgn;        /* cap */
 } pool;
 
@@ -72,6 +72,7 @@ struct gpmc_search {
     double *nsq;       /* nnormals: |nu_i|^2 */
     double *buf;       /* m x batch x k: vector j of the batch's tuples at j batch k */
     double *val;       /* batch */
+    double *bound;     /* batch: screening bounds */
     size_t *parent;    /* batch: parent of each child */
     double *u;         /* k: scratch direction */
     pool main_pool, tied_pool;
@@ -81,7 +82,6 @@ struct gpmc_search {
     /* eigenvectors: D, a copy for LAPACK, eigenvalues, eigenvector, LAPACK workspace */
     double *dmat, *ea, *ew, *ez, *ework;
     lapack_int *eiwork, isuppz[2], lwork, liwork;
-    gpmc_symeig *eig;
     best all, tied;
     size_t evaluated;
     const gpmc_stream *stream; /* of the run: polled for a stop between batches */
@@ -100,9 +100,9 @@ static int pool_alloc(pool *p, size_t cap, size_t m, size_t k)
     p->t = malloc(cap * m * k * sizeof(double));
     p->val = malloc(cap * sizeof(double));
     p->sigma = malloc(cap * sizeof(double));
-    p->v = malloc(cap * k * sizeof(double));
+    p->dirs = malloc(cap * 2 * k * sizeof(double));
     p->sgn = malloc(cap * sizeof(int));
-    return p->t && p->val && p->sigma && p->v && p->sgn ? GPMC_OK : GPMC_ENOMEM;
+    return p->t && p->val && p->sigma && p->dirs && p->sgn ? GPMC_OK : GPMC_ENOMEM;
 }
 
 static void pool_free(pool *p)
@@ -110,7 +110,7 @@ static void pool_free(pool *p)
     free(p->t);
     free(p->val);
     free(p->sigma);
-    free(p->v);
+    free(p->dirs);
     free(p->sgn);
 }
 
@@ -146,12 +146,12 @@ size_t gpmc_search_bytes(const gpmc_search_objective *o)
     size_t m = o->m, k = o->k, B = o->batch, nn = o->nnormals, cap = pool_cap(B);
     size_t kk = gpmc_size_mul(k, k);
     size_t d = gpmc_size_mul(gpmc_size_mul(m, B), k);                  /* buf */
-    d = gpmc_size_add(d, gpmc_size_mul(2, B));                         /* val, parent */
+    d = gpmc_size_add(d, gpmc_size_mul(3, B));                  /* val, bound, parent */
     d = gpmc_size_add(d, gpmc_size_mul(nn, m + 3));                    /* nsq, proj, cum */
     d = gpmc_size_add(d, gpmc_size_mul(m + 4, k));                     /* u, rhs, ew, ez */
-    d = gpmc_size_add(d, gpmc_size_mul(4, kk));    /* dmat, ea, the eigensolver's copy */
+    d = gpmc_size_add(d, gpmc_size_mul(2, kk));                        /* dmat, ea */
     d = gpmc_size_add(d, gpmc_size_mul(2, gpmc_size_mul(m, k)));       /* the bests */
-    size_t entry = gpmc_size_add(gpmc_size_mul(m + 1, k), 4); /* tuple, v, val, sigma, sgn */
+    size_t entry = gpmc_size_add(gpmc_size_mul(m + 2, k), 4); /* tuple, dirs, val, sigma, sgn */
     d = gpmc_size_add(d, gpmc_size_mul(2 * cap, entry));               /* the pools */
     d = gpmc_size_add(d, gpmc_size_mul(36, k));                        /* dsyevr's work */
     return gpmc_size_mul(d, sizeof(double));
@@ -164,6 +164,7 @@ void gpmc_search_free(gpmc_search *s)
     free(s->nsq);
     free(s->buf);
     free(s->val);
+    free(s->bound);
     free(s->parent);
     free(s->u);
     pool_free(&s->main_pool);
@@ -177,7 +178,6 @@ void gpmc_search_free(gpmc_search *s)
     free(s->ez);
     free(s->ework);
     free(s->eiwork);
-    gpmc_symeig_free(s->eig);
     free(s->all.t);
     free(s->tied.t);
     free(s);
@@ -221,6 +221,7 @@ gpmc_search *gpmc_search_alloc(const gpmc_search_objective *obj)
     s->nsq = malloc((nn ? nn : 1) * sizeof(double));
     s->buf = malloc(m * B * k * sizeof(double));
     s->val = malloc(B * sizeof(double));
+    s->bound = malloc(B * sizeof(double));
     s->parent = malloc(B * sizeof(size_t));
     s->u = malloc(k * sizeof(double));
     s->proj = malloc((nn ? nn : 1) * (s->ng + 1) * sizeof(double));
@@ -230,14 +231,13 @@ gpmc_search *gpmc_search_alloc(const gpmc_search_objective *obj)
     s->ea = malloc(k * k * sizeof(double));
     s->ew = malloc(k * sizeof(double));
     s->ez = malloc(k * sizeof(double));
-    s->eig = gpmc_symeig_alloc(k);
     s->all.t = malloc(m * k * sizeof(double));
     s->tied.t = malloc(m * k * sizeof(double));
     int ok = pool_alloc(&s->main_pool, cap, m, k) == GPMC_OK &&
              pool_alloc(&s->tied_pool, cap, m, k) == GPMC_OK && s->ea && s->ew && s->ez &&
              alloc_dsyevr(s) == GPMC_OK;
-    if (!ok || !s->nsq || !s->buf || !s->val || !s->parent || !s->u || !s->proj || !s->cum ||
-        !s->rhs || !s->dmat || !s->eig || !s->all.t || !s->tied.t) {
+    if (!ok || !s->nsq || !s->buf || !s->val || !s->bound || !s->parent || !s->u || !s->proj || !s->cum ||
+        !s->rhs || !s->dmat || !s->all.t || !s->tied.t) {
         gpmc_search_free(s);
         return NULL;
     }
@@ -452,27 +452,38 @@ static int phase_angles(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl, 
     return GPMC_OK;
 }
 
-/* For the matrix d (k x k, both triangles): the unit eigenvector v of its eigenvalue of
- * largest modulus and that eigenvalue's sign (0 if LAPACK fails: the parent then gets
- * random moves only). */
-static int direction(gpmc_search *s, const double *d, double *v, int *sgn)
+/* One eigenpair of d (il: 1 the smallest, k the largest) by dsyevr; 0 if it fails. */
+static int eigenpair(gpmc_search *s, const double *d, lapack_int il, double *lambda, double *v)
 {
     size_t k = s->k;
-    double lmin, lmax;
-    int st = gpmc_symeig_extreme(s->eig, d, &lmin, &lmax);
-    if (st != GPMC_OK)
-        return st;
-    int sg = fabs(lmax) >= fabs(lmin) ? 1 : -1;
-    lapack_int il = sg > 0 ? (lapack_int)k : 1, m = 0;
+    lapack_int m = 0;
     memcpy(s->ea, d, k * k * sizeof(double));
     lapack_int info = LAPACKE_dsyevr_work(LAPACK_COL_MAJOR, 'V', 'I', 'L', (lapack_int)k, s->ea,
-                                          (lapack_int)k, 0, 0, il, il, 0, &m, s->ew, s->ez,
+                                          (lapack_int)k, 0, 0, il, il, 0, &m, s->ew, v,
                                           (lapack_int)k, s->isuppz, s->ework, s->lwork,
                                           s->eiwork, s->liwork);
-    *sgn = info == 0 && m == 1 ? sg : 0;
-    if (*sgn)
-        memcpy(v, s->ez, k * sizeof(double));
+    *lambda = s->ew[0];
+    return info == 0 && m == 1 && isfinite(*lambda);
+}
+
+/* For the matrix d (k x k, both triangles): the unit eigenvectors of its largest and its
+ * smallest eigenvalue (dirs, 2 x k), and the sign of the one of largest modulus (0 if
+ * LAPACK fails: the parent then gets random moves only). */
+static int direction(gpmc_search *s, const double *d, double *dirs, int *sgn)
+{
+    size_t k = s->k;
+    double lmax, lmin;
+    int ok = eigenpair(s, d, (lapack_int)k, &lmax, dirs) && eigenpair(s, d, 1, &lmin, dirs + k);
+    *sgn = !ok ? 0 : fabs(lmax) >= fabs(lmin) ? 1 : -1;
+    if (!ok)
+        memset(dirs, 0, 2 * k * sizeof(double)); /* screening bounds 0: no preference */
     return GPMC_OK;
+}
+
+/* The direction that aims parent q's flips: its eigenvector of largest |eigenvalue|. */
+static const double *aim_vector(const gpmc_search *s, const pool *p, size_t q)
+{
+    return p->dirs + (2 * q + (p->sgn[q] >= 0 ? 0 : 1)) * s->k;
 }
 
 /* Parent q's aim: v and its sign from the objective's matrix at tuple t (slot as for the
@@ -484,7 +495,7 @@ static int aim_parent(gpmc_search *s, pool *p, size_t q, size_t slot, const doub
         return GPMC_OK;
     }
     int st = s->obj.aim(s->obj.ctx, slot, t, s->dmat);
-    return st != GPMC_OK ? st : direction(s, s->dmat, p->v + q * s->k, &p->sgn[q]);
+    return st != GPMC_OK ? st : direction(s, s->dmat, p->dirs + 2 * q * s->k, &p->sgn[q]);
 }
 
 /* Targeted moves. At a parent with D v = lambda v, |lambda| = ||D||, for the WDC the
@@ -501,7 +512,7 @@ static double flip_weights(gpmc_search *s, const pool *p, size_t q, const size_t
     double *pr = s->proj, total = 0;
     int sgn = p->sgn[q];
     for (size_t c = 0; c < nc; c++) /* the columns: the gated vectors, then v */
-        memcpy(s->rhs + c * k, c < ng ? p->t + (q * s->m + s->gated[c]) * k : p->v + q * k,
+        memcpy(s->rhs + c * k, c < ng ? p->t + (q * s->m + s->gated[c]) * k : aim_vector(s, p, q),
                k * sizeof(double));
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->nn, (int)nc, (int)k, 1.0,
                 s->normals, (int)k, s->rhs, (int)k, 0.0, pr, (int)nc);
@@ -624,17 +635,92 @@ static size_t random_moves(const size_t *tie, size_t m)
     return f >= 2 ? f + 2 : 1;
 }
 
+/* The children of a generation: nb tuples in the batch, parents interleaved (child b of
+ * parent b mod np), every FLIP_EVERY-th of a parent a targeted flip, the others random
+ * steps. */
+static void make_children(gpmc_search *s, const pool *p, size_t nb, const size_t *tie,
+                          gsl_rng *r)
+{
+    size_t np = p->len, nmoves = random_moves(tie, s->m);
+    for (size_t q = 0; q < np && q < nb; q++) {
+        double total = p->sgn[q] != 0 && s->nn > 0 ? flip_weights(s, p, q, tie) : 0;
+        for (size_t b = q, j = 0; b < nb; b += np, j++) {
+            s->parent[b] = q;
+            if (FLIP_EVERY > 0 && j % FLIP_EVERY == FLIP_EVERY - 1 && total > 0)
+                flip_child(s, p, q, tie, total, r, b);
+            else
+                random_child(s, p, q, j % nmoves, tie, r, b);
+        }
+    }
+}
+
+/* Parent q after its generation: replaced by child `b` of the last eval batch (value v) if
+ * better (sigma doubles), else kept (sigma halves, restarting when tiny). */
+static int settle(gpmc_search *s, pool *p, size_t q, size_t b, double v, const size_t *tie)
+{
+    if (!(v > p->val[q])) {
+        p->sigma[q] *= 0.5;
+        if (p->sigma[q] < SIGMA_MIN)
+            p->sigma[q] = SIGMA_RESTART;
+        return GPMC_OK;
+    }
+    const double *t[GPMC_SEARCH_MAX_TUPLE];
+    batch_tuple(s, tie, b, t);
+    p->val[q] = v;
+    for (size_t j = 0; j < s->m; j++)
+        memcpy(p->t + (q * s->m + j) * s->k, t[j], s->k * sizeof(double));
+    p->sigma[q] = fmin(2 * p->sigma[q], SIGMA_MAX);
+    return aim_parent(s, p, q, b, t);
+}
+
+/* One screened generation (the objective has screen and aim): nb children ranked by their
+ * certified lower bounds at the parents' extreme eigenvectors, then the best child of
+ * each parent moved to batch slot q and evaluated exactly (np more evaluations). Only the
+ * exact values are noted, so every reported value is the objective's own. */
+static int screened_generation(gpmc_search *s, pool *p, size_t nb, const size_t *tie)
+{
+    size_t np = p->len, k = s->k;
+    const double *blocks[GPMC_SEARCH_MAX_TUPLE];
+    int st = gpmc_stream_poll(s->stream);
+    if (st != GPMC_OK)
+        return st;
+    batch_tuple(s, tie, 0, blocks);
+    if ((st = s->obj.screen(s->obj.ctx, blocks, nb, s->parent, p->dirs, np, 2, s->bound)) !=
+        GPMC_OK)
+        return st;
+    s->evaluated += nb;
+    size_t pick[POOL_MAX];
+    for (size_t q = 0; q < np; q++)
+        pick[q] = q;
+    for (size_t b = np; b < nb; b++)
+        if (s->bound[b] > s->bound[pick[s->parent[b]]])
+            pick[s->parent[b]] = b;
+    /* pick[q] = q (mod np) >= q: moving them down in q order overwrites no later pick. */
+    for (size_t q = 0; q < np; q++)
+        if (pick[q] != q)
+            for (size_t j = 0; j < s->m; j++)
+                if (tie[j] == j)
+                    memcpy(s->buf + (j * s->batch + q) * k, s->buf + (j * s->batch + pick[q]) * k,
+                           k * sizeof(double));
+    if ((st = evaluate(s, np, tie, NULL, 0)) != GPMC_OK)
+        return st;
+    for (size_t q = 0; q < np; q++)
+        if ((st = settle(s, p, q, q, s->val[q], tie)) != GPMC_OK)
+            return st;
+    return GPMC_OK;
+}
+
 /* Climb from the pool's tuples with `budget` evaluations (search.h), every tuple under
- * `tie`. Children alternate between targeted flips and random steps; the best child of
- * each parent replaces it if better. The parents' aims at the start come from one
- * unbatched aim each (not counted: known tuples), later ones from the batch that
- * produced them. */
+ * `tie`: generations of children, the best child of each parent replacing it if better.
+ * With a screen, a generation of nb children costs nb + np of the budget. The parents'
+ * aims at the start come from one unbatched aim each (not counted: known tuples), later
+ * ones from the batch that produced them. */
 static int climb(gpmc_search *s, pool *p, size_t budget, const size_t *tie, gsl_rng *r)
 {
-    size_t k = s->k, np = p->len, nmoves = random_moves(tie, s->m);
+    size_t np = p->len;
     if (np == 0 || budget == 0)
         return GPMC_OK;
-    int st;
+    int st, screened = s->obj.screen && s->obj.aim;
     const double *t[GPMC_SEARCH_MAX_TUPLE];
     for (size_t q = 0; q < np; q++) {
         p->sigma[q] = SIGMA0;
@@ -645,17 +731,17 @@ static int climb(gpmc_search *s, pool *p, size_t budget, const size_t *tie, gsl_
     double bestc[POOL_MAX];
     size_t bestb[POOL_MAX] = {0};
     while (budget > 0) {
-        size_t nb = budget < s->batch ? budget : s->batch;
-        for (size_t q = 0; q < np && q < nb; q++) {
-            double total = p->sgn[q] != 0 && s->nn > 0 ? flip_weights(s, p, q, tie) : 0;
-            for (size_t b = q, j = 0; b < nb; b += np, j++) {
-                s->parent[b] = q;
-                if (FLIP_EVERY > 0 && j % FLIP_EVERY == FLIP_EVERY - 1 && total > 0)
-                    flip_child(s, p, q, tie, total, r, b);
-                else
-                    random_child(s, p, q, j % nmoves, tie, r, b);
-            }
+        /* A screened generation needs more children than parents to choose from. */
+        if (screened && budget > 2 * np) {
+            size_t nb = budget - np < s->batch ? budget - np : s->batch;
+            make_children(s, p, nb, tie, r);
+            if ((st = screened_generation(s, p, nb, tie)) != GPMC_OK)
+                return st;
+            budget -= nb + np;
+            continue;
         }
+        size_t nb = budget < s->batch ? budget : s->batch;
+        make_children(s, p, nb, tie, r);
         if ((st = evaluate(s, nb, tie, NULL, 1)) != GPMC_OK)
             return st;
         for (size_t q = 0; q < np; q++)
@@ -667,23 +753,30 @@ static int climb(gpmc_search *s, pool *p, size_t budget, const size_t *tie, gsl_
                 bestb[q] = b;
             }
         }
-        for (size_t q = 0; q < np; q++) {
-            if (bestc[q] > p->val[q]) {
-                size_t b = bestb[q];
-                batch_tuple(s, tie, b, t);
-                p->val[q] = bestc[q];
-                for (size_t j = 0; j < s->m; j++)
-                    memcpy(p->t + (q * s->m + j) * k, t[j], k * sizeof(double));
-                p->sigma[q] = fmin(2 * p->sigma[q], SIGMA_MAX);
-                if ((st = aim_parent(s, p, q, b, t)) != GPMC_OK)
-                    return st;
-            } else {
-                p->sigma[q] *= 0.5;
-                if (p->sigma[q] < SIGMA_MIN)
-                    p->sigma[q] = SIGMA_RESTART;
-            }
-        }
+        for (size_t q = 0; q < np; q++)
+            if ((st = settle(s, p, q, bestb[q], bestc[q], tie)) != GPMC_OK)
+                return st;
         budget -= nb;
+    }
+    return GPMC_OK;
+}
+
+/* The caller's seed tuples, evaluated in batches and offered to the main pool. */
+static int phase_seeds(gpmc_search *s, const gpmc_search_plan *pl)
+{
+    size_t k = s->k, mk = s->m * k, id[GPMC_SEARCH_MAX_TUPLE];
+    for (size_t j = 0; j < s->m; j++)
+        id[j] = j;
+    for (size_t done = 0; done < pl->nseeds;) {
+        size_t nb = pl->nseeds - done < s->batch ? pl->nseeds - done : s->batch;
+        for (size_t b = 0; b < nb; b++)
+            for (size_t j = 0; j < s->m; j++)
+                memcpy(s->buf + (j * s->batch + b) * k, pl->seeds + (done + b) * mk + j * k,
+                       k * sizeof(double));
+        int st = evaluate(s, nb, id, &s->main_pool, 1);
+        if (st != GPMC_OK)
+            return st;
+        done += nb;
     }
     return GPMC_OK;
 }
@@ -735,6 +828,8 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
     if (pl->tie && stied == 0 && pl->search > 0)
         stied = 1;
     sfree = pl->search - stied;
+    if ((st = phase_seeds(s, pl)) != GPMC_OK)
+        return st;
     gpmc_stream_substream(stream, pl->substream + 2);
     if (stied > 0) {
         /* Seed batch: up to half the tied budget (at most one batch, at least the pool's

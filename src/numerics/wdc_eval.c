@@ -34,6 +34,8 @@ struct gpmc_wdc_eval {
     double *z;           /* 2 batch x chunk */
     double *mask;        /* batch x chunk */
     double *g;           /* batch x P: packed masked Grams */
+    double *cv;          /* n x GPMC_SEARCH_SCREEN_MAX: (w_i.v)^2 for the screening directions */
+    double *sv;          /* batch x GPMC_SEARCH_SCREEN_MAX: masked sums of cv */
     double *q;           /* k x k */
     double *dm;          /* k x k: a deviation matrix */
     gpmc_symeig *eig;
@@ -55,6 +57,7 @@ size_t gpmc_wdc_eval_bytes(size_t n, size_t k, size_t batch)
     d = gpmc_size_add(d, gpmc_size_mul(gpmc_size_mul(2, batch), k));
     d = gpmc_size_add(d, gpmc_size_mul(gpmc_size_mul(3, batch), chunk));
     d = gpmc_size_add(d, gpmc_size_mul(batch, P));
+    d = gpmc_size_add(d, gpmc_size_mul(gpmc_size_add(n, batch), GPMC_SEARCH_SCREEN_MAX));
     /* q, dm, and the eigensolver's copy */
     d = gpmc_size_add(d, gpmc_size_mul(3, gpmc_size_mul(k, k)));
     return gpmc_size_mul(d, sizeof(double));
@@ -76,10 +79,12 @@ gpmc_wdc_eval *gpmc_wdc_eval_alloc(size_t n, size_t k, size_t batch)
     ev->z = malloc(2 * batch * ev->chunk * sizeof(double));
     ev->mask = malloc(batch * ev->chunk * sizeof(double));
     ev->g = malloc(batch * ev->P * sizeof(double));
+    ev->cv = malloc(n * GPMC_SEARCH_SCREEN_MAX * sizeof(double));
+    ev->sv = malloc(batch * GPMC_SEARCH_SCREEN_MAX * sizeof(double));
     ev->q = malloc(k * k * sizeof(double));
     ev->dm = malloc(k * k * sizeof(double));
     ev->eig = gpmc_symeig_alloc(k);
-    if (!ev->op || !ev->xy || !ev->z || !ev->mask || !ev->g || !ev->q || !ev->dm || !ev->eig) {
+    if (!ev->op || !ev->xy || !ev->z || !ev->mask || !ev->g || !ev->cv || !ev->sv || !ev->q || !ev->dm || !ev->eig) {
         gpmc_wdc_eval_free(ev);
         return NULL;
     }
@@ -95,6 +100,8 @@ void gpmc_wdc_eval_free(gpmc_wdc_eval *ev)
     free(ev->z);
     free(ev->mask);
     free(ev->g);
+    free(ev->cv);
+    free(ev->sv);
     free(ev->q);
     free(ev->dm);
     gpmc_symeig_free(ev->eig);
@@ -123,24 +130,30 @@ void gpmc_wdc_eval_set_w(gpmc_wdc_eval *ev, const double *w, double alpha)
         build_op(w, ev->k, ev->P, 0, ev->n, ev->op);
 }
 
-/* ev->g[b] = packed W_{+,x_b}^T W_{+,y_b} for the nb pairs in ev->xy (x rows 0..nb,
- * y rows nb..2nb). */
+/* ev->mask = the masks 1{w_i.x_b > 0} 1{w_i.y_b > 0} of rows c0..c0+cn for the nb pairs
+ * in ev->xy (x rows 0..nb, y rows nb..2nb), through the pre-activations ev->z. */
+static void chunk_masks(gpmc_wdc_eval *ev, size_t nb, size_t c0, size_t cn)
+{
+    size_t k = ev->k;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(2 * nb), (int)cn, (int)k, 1.0,
+                ev->xy, (int)k, ev->w + c0 * k, (int)k, 0.0, ev->z, (int)cn);
+    for (size_t b = 0; b < nb; b++) {
+        const double *zx = ev->z + b * cn, *zy = ev->z + (nb + b) * cn;
+        double *m = ev->mask + b * cn;
+        for (size_t i = 0; i < cn; i++) { /* 1{min > 0}: min + compare vectorise */
+            double lo = zx[i] < zy[i] ? zx[i] : zy[i];
+            m[i] = lo > 0 ? 1.0 : 0.0;
+        }
+    }
+}
+
+/* ev->g[b] = packed W_{+,x_b}^T W_{+,y_b} for the nb pairs in ev->xy. */
 static void masked_grams(gpmc_wdc_eval *ev, size_t nb)
 {
     size_t n = ev->n, k = ev->k, P = ev->P;
     for (size_t c0 = 0; c0 < n; c0 += ev->chunk) {
         size_t cn = n - c0 < ev->chunk ? n - c0 : ev->chunk;
-        const double *wc = ev->w + c0 * k;
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(2 * nb), (int)cn, (int)k,
-                    1.0, ev->xy, (int)k, wc, (int)k, 0.0, ev->z, (int)cn);
-        for (size_t b = 0; b < nb; b++) {
-            const double *zx = ev->z + b * cn, *zy = ev->z + (nb + b) * cn;
-            double *m = ev->mask + b * cn;
-            for (size_t i = 0; i < cn; i++) { /* 1{min > 0}: min + compare vectorise */
-                double lo = zx[i] < zy[i] ? zx[i] : zy[i];
-                m[i] = lo > 0 ? 1.0 : 0.0;
-            }
-        }
+        chunk_masks(ev, nb, c0, cn);
         const double *op = ev->op + c0 * P;
         if (!ev->op_full) {
             build_op(ev->w, k, P, c0, cn, ev->op);
@@ -208,6 +221,53 @@ int gpmc_wdc_eval_matrix(gpmc_wdc_eval *ev, const double *x, const double *y, do
     memcpy(ev->xy + k, y, k * sizeof(double));
     masked_grams(ev, 1);
     return gpmc_wdc_eval_batch_matrix(ev, 0, x, y, out);
+}
+
+/* Screening (gpmc_wdc_eval_screen): v^T D v = sum_i m_i (w_i.v)^2 - alpha v^T Q v needs the
+ * masks and one masked sum per direction, not the k(k+1)/2 of the Gram nor an eigensolver:
+ * C = (W V^T)^2 once per call (n x L), then per chunk S += M C (nb x L). */
+int gpmc_wdc_eval_screen(gpmc_wdc_eval *ev, const double *x, const double *y, size_t nb,
+                         const size_t *group, const double *dirs, size_t ngroups, size_t ndir,
+                         double *bound)
+{
+    size_t n = ev->n, k = ev->k, L = ngroups * ndir;
+    if (nb == 0)
+        return GPMC_OK;
+    if (L == 0 || L > GPMC_SEARCH_SCREEN_MAX)
+        return gpmc_error(GPMC_EINVAL, "wdc", "%zu screening directions (most %d)", L,
+                          GPMC_SEARCH_SCREEN_MAX);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)L, (int)k, 1.0, ev->w,
+                (int)k, dirs, (int)k, 0.0, ev->cv, (int)L);
+    for (size_t i = 0; i < n * L; i++)
+        ev->cv[i] *= ev->cv[i];
+    memcpy(ev->xy, x, nb * k * sizeof(double));
+    memcpy(ev->xy + nb * k, y, nb * k * sizeof(double));
+    for (size_t c0 = 0; c0 < n; c0 += ev->chunk) {
+        size_t cn = n - c0 < ev->chunk ? n - c0 : ev->chunk;
+        chunk_masks(ev, nb, c0, cn);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)L, (int)cn, 1.0,
+                    ev->mask, (int)cn, ev->cv + c0 * L, (int)L, c0 == 0 ? 0.0 : 1.0, ev->sv,
+                    (int)L);
+    }
+    int status = GPMC_OK;
+    for (size_t b = 0; b < nb; b++) {
+        const double *xb = x + b * k, *yb = y + b * k;
+        gpmc_theory_Q(xb, yb, k, ev->alpha, ev->q);
+        double best = 0;
+        for (size_t d = 0; d < ndir; d++) {
+            const double *v = dirs + (group[b] * ndir + d) * k;
+            double qv = 0;
+            for (size_t i = 0; i < k; i++)
+                qv += v[i] * gpmc_dot(ev->q + i * k, v, k);
+            double r = fabs(ev->sv[b * L + group[b] * ndir + d] - qv);
+            best = r > best ? r : best;
+        }
+        bound[b] = best;
+        if (!isfinite(best))
+            status = GPMC_ENUM;
+    }
+    return status == GPMC_OK ? GPMC_OK
+                             : gpmc_error(GPMC_ENUM, "wdc", "non-finite screening bound");
 }
 
 double gpmc_wdc_gemm_flops(size_t n, size_t k)
@@ -296,10 +356,17 @@ static int wdc_aim(void *ctx, size_t slot, const double *const *t, double *d)
                                      : gpmc_wdc_eval_batch_matrix(ctx, slot, t[0], t[1], d);
 }
 
+/* The climb's cheap ranking: Rayleigh quotients at the parents' extreme eigenvectors. */
+static int wdc_screen(void *ctx, const double *const *t, size_t nb, const size_t *parent,
+                      const double *dirs, size_t nparents, size_t ndir, double *bound)
+{
+    return gpmc_wdc_eval_screen(ctx, t[0], t[1], nb, parent, dirs, nparents, ndir, bound);
+}
+
 gpmc_search_objective gpmc_wdc_search_objective(size_t n, size_t k, size_t batch,
                                                 gpmc_wdc_eval *ev)
 {
     gpmc_search_objective o = {.m = 2, .k = k, .batch = batch, .nnormals = n, .ctx = ev,
-                               .eval = wdc_values, .aim = wdc_aim};
+                               .eval = wdc_values, .aim = wdc_aim, .screen = wdc_screen};
     return o;
 }

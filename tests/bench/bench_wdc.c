@@ -7,6 +7,10 @@
  *   - cblas_dgemm alone on exactly those two shapes, GFLOP/s: what the evaluator would
  *     reach if masks, Q and the eigenvalues were free; the ratio is the efficiency;
  *   - where the rest goes: the per-pair time of Q + extreme eigenvalues alone;
+ *   - the climb of the shared search (include/gpmc/search.h) in candidates/s, with the
+ *     screen (children ranked by certified Rayleigh-quotient bounds, LAPACK only for the
+ *     kept child of each parent) and without it (every child's exact norm), and the
+ *     value each reaches with the same budget on the same W;
  *   - a whole `wdc` trial (random + angle + search phases, RNG included) in pairs/s;
  *   - first, the OpenBLAS kernel in use ("blas kernel: <name>", chosen as gpmc does: see
  *     include/gpmc/blas_kernel.h) and a square dgemm's GFLOP/s, the kernel's plain speed.
@@ -19,8 +23,10 @@
 #include "gpmc/experiment.h"
 #include "gpmc/linalg.h"
 #include "gpmc/rng.h"
+#include "gpmc/search.h"
 #include "gpmc/theory.h"
 #include "gpmc/wdc_eval.h"
+#include "benchutil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -32,31 +38,10 @@ extern const gpmc_experiment gpmc_exp_wdc;
 /* OpenBLAS's own API; its cblas.h cannot be included next to gsl_cblas.h. */
 void openblas_set_num_threads(int num_threads);
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#define now bench_now
+#define time_it bench_time_it
 
-/* Seconds per call of fn(arg), from repetitions filling at least `budget` seconds; the
- * best of 3 such rounds (the machine may be shared). */
-static double time_it(void (*fn)(void *), void *arg, double budget)
-{
-    fn(arg); /* warm-up: page in buffers, let the BLAS pick its kernels */
-    double best = INFINITY;
-    for (int round = 0; round < 3; round++) {
-        long reps = 0;
-        double t0 = now(), t;
-        do {
-            fn(arg);
-            reps++;
-            t = now();
-        } while (t - t0 < budget / 3);
-        best = fmin(best, (t - t0) / (double)reps);
-    }
-    return best;
-}
+static void *xmalloc(size_t bytes) { return bench_xmalloc("bench_wdc", bytes); }
 
 typedef struct {
     size_t n, k, B, P;
@@ -96,16 +81,6 @@ static void run_eig(void *p)
             b->dm[j] = b->op[j] - b->q[j];
         b->dev[i] = gpmc_symeig_norm(b->eig, b->dm);
     }
-}
-
-static void *xmalloc(size_t bytes)
-{
-    void *p = malloc(bytes);
-    if (!p) {
-        fprintf(stderr, "bench_wdc: out of memory\n");
-        exit(1);
-    }
-    return p;
 }
 
 static void bench_size(size_t n, size_t k, size_t B, gsl_rng *r)
@@ -157,29 +132,66 @@ static void bench_size(size_t n, size_t k, size_t B, gsl_rng *r)
     free(b.op), free(b.g), free(b.q), free(b.dm);
 }
 
-/* A square C = A B, n x n: the kernel's speed on a shape where the BLAS is at its best. */
-typedef struct {
-    int n;
-    double *a, *b, *c;
-} square;
-
-static void run_square(void *p)
-{
-    square *s = p;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->n, s->n, s->n, 1.0, s->a, s->n,
-                s->b, s->n, 0.0, s->c, s->n);
-}
-
 static void bench_dgemm(int n, gsl_rng *r)
 {
-    size_t nn = (size_t)n * (size_t)n;
-    square s = {.n = n, .a = xmalloc(nn * sizeof(double)), .b = xmalloc(nn * sizeof(double)),
-                .c = xmalloc(nn * sizeof(double))};
-    gpmc_rng_gaussian(r, 1.0, s.a, nn);
-    gpmc_rng_gaussian(r, 1.0, s.b, nn);
-    double t = time_it(run_square, &s, 1.0);
-    printf("dgemm n=%d gflops=%.2f\n", n, 2.0 * (double)nn * (double)n / t / 1e9);
-    free(s.a), free(s.b), free(s.c);
+    printf("dgemm n=%d gflops=%.2f\n", n, bench_square_gflops(n, r, 1.0));
+}
+
+/* The climb alone: a search of `budget` climb evaluations from 256 random pairs, minus the
+ * same search without the climb, for the WDC objective with and without its screen. */
+typedef struct {
+    gpmc_search *s;
+    gpmc_stream *st;
+    size_t climb;
+    double best;
+} climb_run;
+
+static void run_search(void *p)
+{
+    climb_run *c = p;
+    gpmc_search_plan plan = {.random = 256, .search = c->climb, .substream = 1};
+    gpmc_rng_seek(c->st->r, 1, 1, 0, 0);
+    if (gpmc_search_run(c->s, c->st, &plan) != GPMC_OK) {
+        fprintf(stderr, "bench_wdc: %s\n", gpmc_error_message());
+        exit(1);
+    }
+    c->best = gpmc_search_best(c->s, 0, NULL);
+}
+
+static void bench_climb(size_t n, size_t k, size_t B, gsl_rng *r)
+{
+    const size_t budget = 8192;
+    double *w = xmalloc(n * k * sizeof(double)), rate[2], best[2];
+    gpmc_rng_gaussian(r, 1 / sqrt((double)n), w, n * k);
+    gpmc_wdc_eval *ev = gpmc_wdc_eval_alloc(n, k, B);
+    gpmc_stream st = {.r = gpmc_rng_alloc(), .seed = 1, .point_key = 1};
+    if (!ev || !st.r) {
+        fprintf(stderr, "bench_wdc: out of memory\n");
+        exit(1);
+    }
+    gpmc_wdc_eval_set_w(ev, w, 1.0);
+    for (int screened = 1; screened >= 0; screened--) {
+        gpmc_search_objective o = gpmc_wdc_search_objective(n, k, B, ev);
+        if (!screened)
+            o.screen = NULL;
+        gpmc_search *s = gpmc_search_alloc(&o);
+        if (!s) {
+            fprintf(stderr, "bench_wdc: out of memory\n");
+            exit(1);
+        }
+        gpmc_search_set_normals(s, w, n);
+        climb_run with = {.s = s, .st = &st, .climb = budget}, without = {.s = s, .st = &st};
+        double t1 = time_it(run_search, &with, 1.0), t0 = time_it(run_search, &without, 0.3);
+        rate[screened] = (double)budget / (t1 - t0);
+        best[screened] = with.best;
+        gpmc_search_free(s);
+    }
+    printf("wdc_climb n=%zu k=%zu batch=%zu budget=%zu screened_per_s=%.0f exact_per_s=%.0f "
+           "speedup=%.2f eps_screened=%.4f eps_exact=%.4f\n",
+           n, k, B, budget, rate[1], rate[0], rate[1] / rate[0], best[1], best[0]);
+    gpmc_wdc_eval_free(ev);
+    gpmc_rng_free(st.r);
+    free(w);
 }
 
 /* A whole trial of the experiment, as the driver runs it. */
@@ -251,6 +263,8 @@ int main(int argc, char **argv)
     static const size_t sizes[][2] = {{2000, 20}, {500, 10}};
     for (size_t i = 0; i < 2; i++)
         bench_size(sizes[i][0], sizes[i][1], B, r);
+    for (size_t i = 0; i < 2; i++)
+        bench_climb(sizes[i][0], sizes[i][1], B, r);
     for (size_t i = 0; i < 2; i++)
         bench_trial(sizes[i][0], sizes[i][1], B);
     gpmc_rng_free(r);

@@ -189,6 +189,78 @@ static void test_evaluator(void **state)
 }
 
 
+/* The climb's screening bound (gpmc_wdc_eval_screen) is the Rayleigh quotient it claims:
+ * |v^T D v| for each direction of the pair's group, the best of them, with D from the
+ * plain-loop reference (masked Gram minus alpha Q). So it is a certified lower bound of
+ * the deviation, and equals it at the pair's own extreme eigenvectors. A plausible wrong
+ * variant, the quotient of the masked Gram alone (no alpha Q term: that is what a bound
+ * computed from the masks only would give), is rejected: it differs from the reference
+ * by v^T alpha Q v >= alpha (pi - theta) / (2 pi) - |sin theta| / (2 pi) ~ 0.1 here. */
+static void test_screen_bounds(void **state)
+{
+    (void)state;
+    static const size_t shapes[][2] = {{7, 3}, {50, 4}, {600, 12}};
+    gsl_rng *r = gpmc_rng_alloc();
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t n = shapes[s][0], k = shapes[s][1], B = 9, G = 3, ndir = 2;
+        double *w = malloc(n * k * sizeof *w), *x = malloc(B * k * sizeof *x);
+        double *y = malloc(B * k * sizeof *y), *dirs = malloc(G * ndir * k * sizeof *dirs);
+        double *d = malloc(k * k * sizeof *d), *ev = malloc(k * sizeof *ev), bound[9], dev[9];
+        size_t group[9];
+        gpmc_rng_gaussian(r, 1 / sqrt((double)n), w, n * k);
+        gpmc_wdc_eval *e = gpmc_wdc_eval_alloc(n, k, B);
+        assert_non_null(e);
+        gpmc_wdc_eval_set_w(e, w, 0.75);
+        for (size_t b = 0; b < B; b++) {
+            gpmc_rng_unit_vector(r, x + b * k, k);
+            gpmc_rng_unit_vector(r, y + b * k, k);
+            for (size_t i = 0; b == 0 && i < k; i++)
+                y[i] = x[i]; /* the diagonal */
+            group[b] = b % G;
+        }
+        /* Group 0: the extreme eigenvectors of pair 0's deviation (the bound is tight
+         * there); the other groups random directions. */
+        for (size_t i = 0; i < G * ndir; i++)
+            gpmc_rng_unit_vector(r, dirs + i * k, k);
+        assert_int_equal(gpmc_wdc_eval_matrix(e, x, y, d), GPMC_OK);
+        assert_int_equal(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)k, d,
+                                       (lapack_int)k, ev), 0);
+        for (size_t i = 0; i < k; i++) { /* columns 0 and k-1 of the eigenvector matrix */
+            dirs[i] = d[i * k + k - 1];
+            dirs[k + i] = d[i * k];
+        }
+        assert_int_equal(gpmc_wdc_eval_screen(e, x, y, B, group, dirs, G, ndir, bound), GPMC_OK);
+        assert_int_equal(gpmc_wdc_eval_pairs(e, x, y, B, dev), GPMC_OK);
+        double tol = dev_tol(w, n, k), nomiss = 0;
+        for (size_t b = 0; b < B; b++) {
+            double *q = malloc(k * k * sizeof *q), want = 0, gram_only = 0;
+            assert_int_equal(gpmc_wdc_eval_matrix(e, x + b * k, y + b * k, d), GPMC_OK);
+            ref_Q(x + b * k, y + b * k, k, 0.75, q);
+            for (size_t j = 0; j < ndir; j++) {
+                const double *v = dirs + (group[b] * ndir + j) * k;
+                double rq = 0, qq = 0;
+                for (size_t a = 0; a < k; a++)
+                    for (size_t c = 0; c < k; c++) {
+                        rq += v[a] * d[a * k + c] * v[c];
+                        qq += v[a] * q[a * k + c] * v[c];
+                    }
+                want = fmax(want, fabs(rq));
+                gram_only = fmax(gram_only, fabs(rq + qq));
+            }
+            assert_close(bound[b], want, tol);
+            assert_true(bound[b] <= dev[b] + tol); /* certified: never above the norm */
+            if (fabs(gram_only - want) > 100 * tol)
+                nomiss++;
+            free(q);
+        }
+        assert_close(bound[0], dev[0], tol * k); /* tight at the pair's own eigenvectors */
+        assert_true(nomiss >= B - 1); /* the variant without alpha Q is told apart */
+        gpmc_wdc_eval_free(e);
+        free(w), free(x), free(y), free(dirs), free(d), free(ev);
+    }
+    gpmc_rng_free(r);
+}
+
 /* (a) k = 2: search_mode = exact is the supremum. It is attained (recomputed at its
  * witnesses with plain loops), and nothing evaluated anywhere beats it beyond its stated
  * tolerance (1e-9 relative, plus dev_tol for two roundings of one deviation): not the
@@ -452,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_evaluator),
+        cmocka_unit_test(test_screen_bounds),
         cmocka_unit_test(test_exact_mode_k2),
         cmocka_unit_test(test_search_fraction_k2),
         cmocka_unit_test(test_witness_recompute),
