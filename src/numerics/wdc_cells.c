@@ -388,13 +388,13 @@ int gpmc_wdc_cells_run(gpmc_wdc_cells *c, const double *w, double alpha, gpmc_wd
     double best = -INFINITY;
     gpmc_wdc_cells_begin(c, w);
     for (int first = 1;; first = 0) {
+        int st = first ? GPMC_OK : gpmc_stream_poll(poll); /* a stop costs one batch */
+        if (st != GPMC_OK)
+            return st;
         size_t nb = gpmc_wdc_cells_next(c, c->x, c->batch);
         if (nb == 0)
             break;
-        int st = first ? GPMC_OK : gpmc_stream_poll(poll); /* a stop costs one batch */
-        if (st == GPMC_OK)
-            st = gpmc_wdc_eval_pairs(ev, c->x, c->x, nb, c->dev);
-        if (st != GPMC_OK)
+        if ((st = gpmc_wdc_eval_pairs(ev, c->x, c->x, nb, c->dev)) != GPMC_OK)
             return st;
         for (size_t b = 0; b < nb; b++)
             if (c->dev[b] > best) {
