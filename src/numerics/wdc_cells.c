@@ -43,6 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* LAPACK workspace per unit of k (see qr_lwork). */
+#define LWORK_PER_K 64
+
 struct gpmc_wdc_cells {
     size_t n, k, batch;
     /* the iteration */
@@ -56,7 +59,7 @@ struct gpmc_wdc_cells {
     double *wn;            /* nr x k: the nonzero rows */
     double *wnorm;         /* nr: their norms */
     size_t *comb;          /* m: the current set, increasing indices into wn */
-    unsigned char *in_set; /* nr */
+    double *iz;            /* nr: 1 / |z_l|, 0 for the rows of the set */
     double *a;             /* k x k col-major: W_I^T, then its QR factors */
     double *q;             /* k x k col-major: Q */
     double *tau;           /* k */
@@ -114,15 +117,13 @@ size_t gpmc_wdc_cells_count(size_t n, size_t k)
 
 size_t gpmc_wdc_cells_bytes(size_t n, size_t k, size_t batch)
 {
-    size_t kk = gpmc_size_mul(k, k);
-    /* wn, wnorm, z, p (m <= k), the k x k matrices, tau, r, d, pinv, work (<= k^2 + k) */
-    size_t d = gpmc_size_mul(n, gpmc_size_add(2, gpmc_size_mul(2, k)));
-    d = gpmc_size_add(d, gpmc_size_mul(4, kk));
-    d = gpmc_size_add(d, gpmc_size_mul(4, k));
-    d = gpmc_size_add(d, gpmc_size_mul(batch, gpmc_size_add(k, 1)));
+    /* wn and p (n x k each), wnorm, z, iz; a, q, pinv (k x k); tau, r, d; LAPACK's work */
+    size_t d = gpmc_size_mul(n, gpmc_size_add(3, gpmc_size_mul(2, k)));
+    d = gpmc_size_add(d, gpmc_size_mul(3, gpmc_size_mul(k, k)));
+    d = gpmc_size_add(d, gpmc_size_mul(3 + LWORK_PER_K, k));
+    d = gpmc_size_add(d, gpmc_size_mul(batch, gpmc_size_add(k, 1))); /* x, dev */
     size_t b = gpmc_size_mul(d, sizeof(double));
-    b = gpmc_size_add(b, gpmc_size_mul(k, sizeof(size_t)));
-    return gpmc_size_add(b, n);
+    return gpmc_size_add(b, gpmc_size_mul(k, sizeof(size_t)));
 }
 
 void gpmc_wdc_cells_free(gpmc_wdc_cells *c)
@@ -132,7 +133,7 @@ void gpmc_wdc_cells_free(gpmc_wdc_cells *c)
     free(c->wn);
     free(c->wnorm);
     free(c->comb);
-    free(c->in_set);
+    free(c->iz);
     free(c->a);
     free(c->q);
     free(c->tau);
@@ -147,10 +148,12 @@ void gpmc_wdc_cells_free(gpmc_wdc_cells *c)
     free(c);
 }
 
-/* The LAPACK workspace for the largest shapes (dgeqrf on k x (k-1), dorgqr to k x k). */
+/* The LAPACK workspace for the largest shapes (dgeqrf on k x (k-1), dorgqr to k x k): the
+ * optimal size LAPACK asks for (k x its block size), within [k, LWORK_PER_K k] (k is the
+ * minimum both accept; the cap only costs blocking speed on tiny matrices). */
 static lapack_int qr_lwork(size_t k, double *a, double *tau)
 {
-    lapack_int kk = (lapack_int)k, lw = kk > 1 ? kk : 1;
+    lapack_int kk = (lapack_int)k, lw = kk;
     if (k < 2)
         return lw;
     double q1 = 0, q2 = 0;
@@ -160,7 +163,7 @@ static lapack_int qr_lwork(size_t k, double *a, double *tau)
     if (LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, kk, kk, kk - 1, a, kk, tau, &q2, -1) == 0 &&
         q2 > lw)
         lw = (lapack_int)q2;
-    return lw;
+    return lw < LWORK_PER_K * kk ? lw : LWORK_PER_K * kk;
 }
 
 gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
@@ -178,7 +181,7 @@ gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
     c->wn = malloc(n * k * sizeof(double));
     c->wnorm = malloc(n * sizeof(double));
     c->comb = malloc(k * sizeof(size_t));
-    c->in_set = calloc(n, 1);
+    c->iz = malloc(n * sizeof(double));
     c->a = malloc(k * k * sizeof(double));
     c->q = malloc(k * k * sizeof(double));
     c->tau = malloc(k * sizeof(double));
@@ -189,7 +192,7 @@ gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
     c->d = malloc(k * sizeof(double));
     c->x = malloc(batch * k * sizeof(double));
     c->dev = malloc(batch * sizeof(double));
-    if (!c->wn || !c->wnorm || !c->comb || !c->in_set || !c->a || !c->q || !c->tau ||
+    if (!c->wn || !c->wnorm || !c->comb || !c->iz || !c->a || !c->q || !c->tau ||
         !c->pinv || !c->r || !c->z || !c->p || !c->d || !c->x || !c->dev) {
         gpmc_wdc_cells_free(c);
         return NULL;
@@ -222,7 +225,6 @@ void gpmc_wdc_cells_begin(gpmc_wdc_cells *c, const double *w)
     c->started = c->done = 0;
     c->j = 0;
     c->evaluated = c->skipped = 0;
-    memset(c->in_set, 0, c->n);
 }
 
 /* The lexicographically next m-subset of {0..nr-1} after c->comb; 0 after the last. */
@@ -281,6 +283,10 @@ static int setup_set(gpmc_wdc_cells *c)
     memcpy(c->r, c->q + (k - 1) * k, k * sizeof(double));
     cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nr, (int)k, 1.0, c->wn, (int)k, c->r, 1, 0.0,
                 c->z, 1);
+    for (size_t l = 0; l < nr; l++) /* a row through r (z_l = 0) never crosses */
+        c->iz[l] = c->z[l] != 0 ? 1 / fabs(c->z[l]) : 0;
+    for (size_t i = 0; i < m; i++) /* on the rows of I, w_i.x = t s_i by construction */
+        c->iz[c->comb[i]] = 0;
     /* P = W' (W_I^+): W_I^+ col-major k x m is row-major m x k, used transposed */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)m, (int)k, 1.0, c->wn,
                 (int)k, c->pinv, (int)k, 0.0, c->p, (int)m);
@@ -303,27 +309,28 @@ static double pattern_d(gpmc_wdc_cells *c, size_t s)
 }
 
 /* c->t_pos, c->t_neg for pattern s: half the first crossing along +-r + t d, at most
- * 1/|d| (see the top). */
+ * 1/|d| (see the top). Branch-free over the rows: the largest |w_l.d| / |w_l.r| among the
+ * rows whose two terms oppose, 1/(that) the first crossing. */
 static void pattern_t(gpmc_wdc_cells *c, size_t s, double dnorm)
 {
     size_t m = c->m;
-    double hit_pos = INFINITY, hit_neg = INFINITY;
+    double sg[GPMC_WDC_CELLS_KMAX];
+    for (size_t i = 0; i < m; i++)
+        sg[i] = (s >> i) & 1 ? -1.0 : 1.0;
+    double gpos = 0, gneg = 0; /* inverse first crossings */
     for (size_t l = 0; l < c->nr; l++) {
-        if (c->in_set[l])
-            continue;
         const double *pl = c->p + l * m;
         double pd = 0;
         for (size_t i = 0; i < m; i++)
-            pd += (s >> i) & 1 ? -pl[i] : pl[i];
-        double zl = c->z[l], h = fabs(zl) / fabs(pd);
-        if (zl * pd < 0) /* w_l.(r + t d) crosses 0 */
-            hit_pos = fmin(hit_pos, h);
-        else if (zl * pd > 0) /* w_l.(-r + t d) does */
-            hit_neg = fmin(hit_neg, h);
+            pd += sg[i] * pl[i];
+        double zp = c->z[l] * pd, g = fabs(pd) * c->iz[l];
+        double gp = zp < 0 ? g : 0, gn = zp > 0 ? g : 0; /* w_l.(+-r + t d) crosses 0 */
+        gpos = gp > gpos ? gp : gpos;
+        gneg = gn > gneg ? gn : gneg;
     }
     double cap = 1 / dnorm;
-    c->t_pos = fmin(0.5 * hit_pos, cap);
-    c->t_neg = fmin(0.5 * hit_neg, cap);
+    c->t_pos = gpos > 0 ? fmin(0.5 / gpos, cap) : cap;
+    c->t_neg = gneg > 0 ? fmin(0.5 / gneg, cap) : cap;
 }
 
 /* Candidate j of the current set, as a unit vector in x. */
@@ -357,8 +364,6 @@ size_t gpmc_wdc_cells_next(gpmc_wdc_cells *c, double *x, size_t max)
     size_t nb = 0, k = c->k, per = c->per_set;
     while (nb < max && !c->done) {
         if (!c->started || c->j == per) {
-            for (size_t i = 0; c->started && i < c->m; i++)
-                c->in_set[c->comb[i]] = 0;
             int ok = 0;
             while (!ok && next_comb(c)) {
                 ok = setup_set(c);
@@ -369,8 +374,6 @@ size_t gpmc_wdc_cells_next(gpmc_wdc_cells *c, double *x, size_t max)
                 c->done = 1;
                 break;
             }
-            for (size_t i = 0; i < c->m; i++)
-                c->in_set[c->comb[i]] = 1;
             c->j = 0;
         }
         candidate(c, c->j++, x + nb * k);
