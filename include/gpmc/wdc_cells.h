@@ -11,10 +11,11 @@
  *
  * Candidates, with n' the nonzero rows:
  *   n' >= k: for each set I of k-1 rows (lexicographic), the unit ray r spanning their
- *     common null space, both signs of r and every sign pattern s on I:
- *     x = +-r + t d, d = W_I^+ s, t > 0 small enough that no other row changes sign.
- *     Each cell is a pointed cone, and near each of its (>= k) extreme rays it is one of
- *     these. 2^k C(n', k-1) candidates.
+ *     common null space and, of the 2^k pieces of the arrangement around +-r, the one
+ *     whose vertex is lowest for a fixed generic functional (its point x = +-r + t W_I^+ s,
+ *     t small enough that no other row changes sign), and -x; then the same for the rows
+ *     restricted to a generic hyperplane, and so on down to dimension 1 (the cells meeting
+ *     it). 2 sum_{j<k} C(n', j) candidates for the 2 sum_{j<k} C(n'-1, j) cells.
  *   n' < k: the rows are independent, the cells are the 2^n' sign patterns s, each
  *     reached by x = W^+ s (n' = 0: x = e_1). 2^n' candidates.
  * Lifetime: alloc once per (n, k) (everything is allocated there), run once per W. */
@@ -28,14 +29,15 @@
 
 typedef struct gpmc_wdc_cells gpmc_wdc_cells;
 
-/* Largest k a workspace takes: the sign patterns are bits of a 64-bit word (and 2^k C(n,
- * k-1) candidates are out of reach long before). */
+/* Largest k a workspace takes: the sign patterns are bits of a 64-bit word (and the
+ * ~2 C(n, k-1) candidates are out of reach long before, but for n < k). */
 #define GPMC_WDC_CELLS_KMAX 62
 
-/* Number of candidates for n nonzero rows in R^k: 2^k C(n, k-1) if n >= k, else 2^n;
+/* Number of candidates for n nonzero rows in R^k: 2 sum_{j<k} C(n, j) if n >= k, else 2^n;
  * SIZE_MAX if that overflows size_t (or k = 0). A W with zero rows takes fewer. */
 size_t gpmc_wdc_cells_count(size_t n, size_t k);
-/* The row sets: C(n, k-1) if n >= k, else 1 (exact; SIZE_MAX on overflow or k = 0). */
+/* The row sets of the top level: C(n, k-1) if n >= k, else 1 (exact; SIZE_MAX on overflow
+ * or k = 0). */
 size_t gpmc_wdc_cells_combinations(size_t n, size_t k);
 
 /* A workspace for n x k weights, evaluating `batch` candidates at a time (at most the

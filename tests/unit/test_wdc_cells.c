@@ -1,7 +1,7 @@
 /* The exact diagonal WDC supremum by the cells of the arrangement (src/numerics/wdc_cells.c):
  *
- *  - counts: 2^k C(n, k-1) exactly up to the edge of size_t, SIZE_MAX past it (the plain
- *    multiply-then-divide binomial overflows inside C(66, 33) and is rejected);
+ *  - counts: 2 sum_{j<k} C(n, j) (2^n for n < k), SIZE_MAX past size_t; C(66, 33) exact
+ *    (the plain multiply-then-divide binomial overflows inside it and is rejected);
  *  - k = 1: the two half-lines, in closed form; W = 0: alpha/2 exactly;
  *  - k = 2: equals the diagonal sup of the exact k = 2 mode (wdc_exact2), another algorithm
  *    (sorted arcs of the circle), to the rounding of two masked Grams;
@@ -128,10 +128,13 @@ static cells_out run_cells(const double *w, size_t n, size_t k, double alpha)
 static void test_counts(void **state)
 {
     (void)state;
-    assert_int_equal(gpmc_wdc_cells_count(40, 3), 8 * 780);
-    assert_int_equal(gpmc_wdc_cells_count(200, 3), 8 * 19900);
-    assert_int_equal(gpmc_wdc_cells_count(40, 5), 32 * 91390);
+    /* 2 sum_{j<k} C(n, j): two points per row set of every level (not the 2^k C(n, k-1)
+     * of all the pieces around every ray: 6240 at (40, 3)) */
+    assert_int_equal(gpmc_wdc_cells_count(40, 3), 2 * (1 + 40 + 780));
+    assert_int_equal(gpmc_wdc_cells_count(200, 3), 2 * (1 + 200 + 19900));
+    assert_int_equal(gpmc_wdc_cells_count(40, 5), 2 * (1 + 40 + 780 + 9880 + 91390));
     assert_int_equal(gpmc_wdc_cells_count(7, 1), 2);
+    assert_int_equal(gpmc_wdc_cells_count(4, 4), 2 * (1 + 4 + 6 + 4));
     assert_int_equal(gpmc_wdc_cells_count(3, 4), 8); /* n < k: 2^n */
     assert_int_equal(gpmc_wdc_cells_count(0, 4), 1);
     assert_int_equal(gpmc_wdc_cells_combinations(3, 4), 1);
@@ -142,7 +145,7 @@ static void test_counts(void **state)
                     gpmc_wdc_cells_combinations(66, 34));
         assert_int_equal(gpmc_wdc_cells_combinations(68, 35), SIZE_MAX); /* 2.8e19 */
     }
-    assert_int_equal(gpmc_wdc_cells_count(66, 34), SIZE_MAX); /* 2^34 C(66, 33) */
+    assert_int_equal(gpmc_wdc_cells_count(66, 34), SIZE_MAX); /* ~2^66 */
     assert_int_equal(gpmc_wdc_cells_count(SIZE_MAX, 2), SIZE_MAX);
     assert_int_equal(gpmc_wdc_cells_count(10, 0), SIZE_MAX);
     assert_int_equal(gpmc_wdc_cells_bytes(SIZE_MAX / 4, 3, 16), SIZE_MAX);
