@@ -38,10 +38,10 @@
  * {+-1}^n': x = W^+ s (w_l.x = s_l exactly) for each; 2^n' candidates. n' = 0: x = e_1.
  *
  * Linear algebra per row set I (m = kl - 1 rows, or n'): the QR factorisation W_I^T = Q R
- * (dgeqrf); r = Q's last column (dorgqr); W_I^+ = Q_1 R^-T (dtrsm); z = W r (dgemv) and
- * P = W W_I^+ (dgemm) give w_l.rho = +-z_l and w_l.d = P_l . s for every row. A set whose
- * R has a diagonal entry below 8 kl eps |w| (dependent rows: not general position) is
- * skipped and counted. Cost per set O(n' k^2); per candidate the evaluator dominates.
+ * (dgeqrf); r = Q's last column (dorgqr); W_I^+ = Q_1 R^-T (dtrsm); W [r d] (one dgemm)
+ * gives w_l.r and w_l.d for every row. A set whose R has a diagonal entry below
+ * 8 kl eps |w| (dependent rows: not general position) is skipped and counted. Cost per set
+ * O(n' k + k^3) and LAPACK's call overhead; per candidate the evaluator's O(n k^2).
  *
  * Not general position (parallel rows, k rows through one line, a c or g that happens to
  * be special): the candidates still lie in cells and their values are still attained, but
@@ -76,7 +76,6 @@ struct gpmc_wdc_cells {
     double *u;             /* k x kl (row stride k): the level's orthonormal basis */
     double *tmp, *tmpu;    /* the next level's wl and u */
     size_t *comb;          /* m: the current set, increasing indices into wl */
-    double *iz;            /* nr: 1 / |z_l|, 0 for the rows of the set */
     double *a;             /* col-major, leading dimension kl: W_I^T, then its QR factors */
     double *q;             /* Q, same layout */
     double *tau;           /* k */
@@ -84,9 +83,9 @@ struct gpmc_wdc_cells {
     lapack_int lwork;
     double *pinv;          /* kl x m col-major: W_I^+ */
     double *r;             /* kl: the unit ray of null(W_I) */
-    double *z;             /* nr: W_l r */
-    double *p;             /* nr x m row-major: W_l W_I^+ */
-    double *d;             /* kl */
+    double *d;             /* kl: W_I^+ s */
+    double *rd;            /* 2 kl: r, then d (row-major 2 x kl) */
+    double *zd;            /* nr x 2: w_l.r, w_l.d (0, s_l for the rows of the set) */
     double *xs;            /* kl: the current set's point (pointed) */
     double *cg;            /* 2 kl: the level's generic c, then g */
     /* run's batch */
@@ -140,11 +139,11 @@ size_t gpmc_wdc_cells_count(size_t n, size_t k)
 
 size_t gpmc_wdc_cells_bytes(size_t n, size_t k, size_t batch)
 {
-    /* wl, tmp, p (n x k each), z, iz; u, tmpu, a, q, pinv (k x k); tau, r, d, xs, 2k cg;
-     * LAPACK's work */
-    size_t d = gpmc_size_mul(n, gpmc_size_add(2, gpmc_size_mul(3, k)));
+    /* wl, tmp (n x k each), zd (n x 2); u, tmpu, a, q, pinv (k x k); tau, r, d, xs, cg
+     * (2k), rd (2k); LAPACK's work */
+    size_t d = gpmc_size_mul(n, gpmc_size_add(2, gpmc_size_mul(2, k)));
     d = gpmc_size_add(d, gpmc_size_mul(5, gpmc_size_mul(k, k)));
-    d = gpmc_size_add(d, gpmc_size_mul(6 + LWORK_PER_K, k));
+    d = gpmc_size_add(d, gpmc_size_mul(8 + LWORK_PER_K, k));
     d = gpmc_size_add(d, gpmc_size_mul(batch, gpmc_size_add(k, 1))); /* x, dev */
     size_t b = gpmc_size_mul(d, sizeof(double));
     return gpmc_size_add(b, gpmc_size_mul(k, sizeof(size_t)));
@@ -159,16 +158,15 @@ void gpmc_wdc_cells_free(gpmc_wdc_cells *c)
     free(c->tmp);
     free(c->tmpu);
     free(c->comb);
-    free(c->iz);
     free(c->a);
     free(c->q);
     free(c->tau);
     free(c->work);
     free(c->pinv);
     free(c->r);
-    free(c->z);
-    free(c->p);
     free(c->d);
+    free(c->rd);
+    free(c->zd);
     free(c->xs);
     free(c->cg);
     free(c->x);
@@ -208,9 +206,8 @@ gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
     size_t nk = n * k * sizeof(double), kk = k * k * sizeof(double), k1 = k * sizeof(double);
     c->wl = malloc(nk);
     c->tmp = malloc(nk);
-    c->p = malloc(nk);
-    c->z = malloc(n * sizeof(double));
-    c->iz = malloc(n * sizeof(double));
+    c->zd = malloc(2 * n * sizeof(double));
+    c->rd = malloc(2 * k1);
     c->u = malloc(kk);
     c->tmpu = malloc(kk);
     c->a = malloc(kk);
@@ -224,7 +221,7 @@ gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
     c->comb = malloc(k * sizeof(size_t));
     c->x = malloc(batch * k1);
     c->dev = malloc(batch * sizeof(double));
-    if (!c->wl || !c->tmp || !c->p || !c->z || !c->iz || !c->u || !c->tmpu || !c->a ||
+    if (!c->wl || !c->tmp || !c->zd || !c->rd || !c->u || !c->tmpu || !c->a ||
         !c->q || !c->pinv || !c->tau || !c->r || !c->d || !c->xs || !c->cg || !c->comb ||
         !c->x || !c->dev) {
         gpmc_wdc_cells_free(c);
@@ -331,7 +328,7 @@ static int next_comb(gpmc_wdc_cells *c)
 /* The factors of the current set (see the top): 0 if its rows are dependent. */
 static int setup_set(gpmc_wdc_cells *c)
 {
-    size_t k = c->k, kl = c->kl, m = c->m, nr = c->nr;
+    size_t k = c->k, kl = c->kl, m = c->m;
     lapack_int kk = (lapack_int)kl, mm = (lapack_int)m;
     if (m == 0) { /* kl = 1 (r = e_1), or no nonzero rows (x = e_1) */
         c->r[0] = 1;
@@ -362,15 +359,6 @@ static int setup_set(gpmc_wdc_cells *c)
     if (!c->pointed)
         return 1;
     memcpy(c->r, c->q + (kl - 1) * kl, kl * sizeof(double));
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nr, (int)kl, 1.0, c->wl, (int)k, c->r, 1,
-                0.0, c->z, 1);
-    for (size_t l = 0; l < nr; l++) /* a row through r (z_l = 0) never crosses */
-        c->iz[l] = c->z[l] != 0 ? 1 / fabs(c->z[l]) : 0;
-    for (size_t i = 0; i < m; i++) /* on the rows of I, w_i.x = t s_i by construction */
-        c->iz[c->comb[i]] = 0;
-    /* P = W_l (W_I^+): W_I^+ col-major kl x m is row-major m x kl, used transposed */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)m, (int)kl, 1.0, c->wl,
-                (int)k, c->pinv, (int)kl, 0.0, c->p, (int)m);
     return 1;
 }
 
@@ -389,25 +377,22 @@ static double pattern_d(gpmc_wdc_cells *c, size_t s)
     return gpmc_nrm2(c->d, kl);
 }
 
-/* t for the point sigma r + t d of pattern s: half the first crossing, at most 1/|d| (see
- * the top). Branch-free over the rows: the largest |w_l.d| / |w_l.r| among the rows whose
- * two terms oppose is 1/(the first crossing). */
-static double pattern_t(const gpmc_wdc_cells *c, size_t s, double sigma, double dnorm)
+/* t for the point sigma r + t d: half the first crossing, at most 1/|d| (see the top).
+ * c->zd holds w_l.r and w_l.d; the first crossing is the smallest |w_l.r| / |w_l.d| over
+ * the rows whose two terms oppose, kept as a fraction (no division per row). */
+static double crossing_t(const gpmc_wdc_cells *c, double sigma, double dnorm)
 {
-    size_t m = c->m;
-    double sg[GPMC_WDC_CELLS_KMAX], gmax = 0;
-    for (size_t i = 0; i < m; i++)
-        sg[i] = (s >> i) & 1 ? -sigma : sigma; /* sigma folded in: sign of w_l.d vs z_l */
+    double bn = 1, bd = 0; /* bn / bd: the smallest ratio so far (1/0: none) */
     for (size_t l = 0; l < c->nr; l++) {
-        const double *pl = c->p + l * m;
-        double pd = 0;
-        for (size_t i = 0; i < m; i++)
-            pd += sg[i] * pl[i];
-        double g = c->z[l] * pd < 0 ? fabs(pd) * c->iz[l] : 0;
-        gmax = g > gmax ? g : gmax;
+        double z = c->zd[2 * l], pd = c->zd[2 * l + 1];
+        double num = fabs(z), den = sigma * z * pd < 0 ? fabs(pd) : 0;
+        if (num * bd < bn * den) {
+            bn = num;
+            bd = den;
+        }
     }
     double cap = 1 / dnorm;
-    return gmax > 0 ? fmin(0.5 / gmax, cap) : cap;
+    return bd > 0 ? fmin(0.5 * bn / bd, cap) : cap;
 }
 
 /* The vertex rule (see the top) for the current set: xs = sigma r + t d(s), with sigma
@@ -433,7 +418,15 @@ static void vertex_point(gpmc_wdc_cells *c)
         if (yj < 0)
             s |= (size_t)1 << i;
     }
-    double dn = pattern_d(c, s), t = pattern_t(c, s, sigma, dn);
+    double dn = pattern_d(c, s);
+    /* [w_l.r, w_l.d] for every row: W_l [r d]; the rows of I are on r's line exactly */
+    memcpy(c->rd, c->r, kl * sizeof(double));
+    memcpy(c->rd + kl, c->d, kl * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)c->nr, 2, (int)kl, 1.0, c->wl,
+                (int)c->k, c->rd, (int)kl, 0.0, c->zd, 2);
+    for (size_t i = 0; i < m; i++)
+        c->zd[2 * c->comb[i]] = 0;
+    double t = crossing_t(c, sigma, dn);
     for (size_t a = 0; a < kl; a++)
         c->xs[a] = sigma * c->r[a] + t * c->d[a];
 }
