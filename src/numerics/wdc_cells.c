@@ -86,6 +86,7 @@ struct gpmc_wdc_cells {
     double *d;             /* kl: W_I^+ s */
     double *rd;            /* 2 kl: r, then d (row-major 2 x kl) */
     double *zd;            /* nr x 2: w_l.r, w_l.d (0, s_l for the rows of the set) */
+    double *ztol;          /* nr: rounding of w_l.r, 16 kl eps |w_l| (level's coordinates) */
     double *xs;            /* kl: the current set's point (pointed) */
     double *cg;            /* 2 kl: the level's generic c, then g */
     /* run's batch */
@@ -139,9 +140,9 @@ size_t gpmc_wdc_cells_count(size_t n, size_t k)
 
 size_t gpmc_wdc_cells_bytes(size_t n, size_t k, size_t batch)
 {
-    /* wl, tmp (n x k each), zd (n x 2); u, tmpu, a, q, pinv (k x k); tau, r, d, xs, cg
+    /* wl, tmp (n x k each), zd (n x 2), ztol; u, tmpu, a, q, pinv (k x k); tau, r, d, xs, cg
      * (2k), rd (2k); LAPACK's work */
-    size_t d = gpmc_size_mul(n, gpmc_size_add(2, gpmc_size_mul(2, k)));
+    size_t d = gpmc_size_mul(n, gpmc_size_add(3, gpmc_size_mul(2, k)));
     d = gpmc_size_add(d, gpmc_size_mul(5, gpmc_size_mul(k, k)));
     d = gpmc_size_add(d, gpmc_size_mul(8 + LWORK_PER_K, k));
     d = gpmc_size_add(d, gpmc_size_mul(batch, gpmc_size_add(k, 1))); /* x, dev */
@@ -167,6 +168,7 @@ void gpmc_wdc_cells_free(gpmc_wdc_cells *c)
     free(c->d);
     free(c->rd);
     free(c->zd);
+    free(c->ztol);
     free(c->xs);
     free(c->cg);
     free(c->x);
@@ -207,6 +209,7 @@ gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
     c->wl = malloc(nk);
     c->tmp = malloc(nk);
     c->zd = malloc(2 * n * sizeof(double));
+    c->ztol = malloc(n * sizeof(double));
     c->rd = malloc(2 * k1);
     c->u = malloc(kk);
     c->tmpu = malloc(kk);
@@ -221,7 +224,7 @@ gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
     c->comb = malloc(k * sizeof(size_t));
     c->x = malloc(batch * k1);
     c->dev = malloc(batch * sizeof(double));
-    if (!c->wl || !c->tmp || !c->zd || !c->rd || !c->u || !c->tmpu || !c->a ||
+    if (!c->wl || !c->tmp || !c->zd || !c->ztol || !c->rd || !c->u || !c->tmpu || !c->a ||
         !c->q || !c->pinv || !c->tau || !c->r || !c->d || !c->xs || !c->cg || !c->comb ||
         !c->x || !c->dev) {
         gpmc_wdc_cells_free(c);
@@ -241,6 +244,8 @@ gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
 static void level_directions(gpmc_wdc_cells *c)
 {
     size_t kl = c->kl;
+    for (size_t l = 0; l < c->nr; l++) /* and the rows' rounding thresholds */
+        c->ztol[l] = 16 * (double)kl * DBL_EPSILON * gpmc_nrm2(c->wl + l * c->k, kl);
     for (int which = 0; which < 2; which++)
         for (size_t a = 0; a < kl; a++)
             c->cg[(size_t)which * kl + a] = sin(1.0 + 2.399963229728653 * (double)(a + 1) +
@@ -385,7 +390,9 @@ static double crossing_t(const gpmc_wdc_cells *c, double sigma, double dnorm)
     double bn = 1, bd = 0; /* bn / bd: the smallest ratio so far (1/0: none) */
     for (size_t l = 0; l < c->nr; l++) {
         double z = c->zd[2 * l], pd = c->zd[2 * l + 1];
-        double num = fabs(z), den = sigma * z * pd < 0 ? fabs(pd) : 0;
+        /* |z| at rounding: the row's hyperplane holds r (a repeated or opposite row of
+         * I), and it takes the sign of t w_l.d like the rows of I */
+        double num = fabs(z), den = sigma * z * pd < 0 && num > c->ztol[l] ? fabs(pd) : 0;
         if (num * bd < bn * den) {
             bn = num;
             bd = den;

@@ -9,6 +9,7 @@
  *    2 sum_{i<k} C(n'-1, i) (the arrangement's cell count in general position; the variants
  *    sum_{i<=k} and C(n', i) are rejected), every mask seen by 200k random directions is
  *    among them, and the enumerated sup is never below the random directions' best;
+ *  - a repeated and an opposite row (not general position) are still handled exactly;
  *  - the reported value is the evaluator's at the witness (plain-loop recomputation), the
  *    run is deterministic, and a stop request ends it between batches. */
 #include <stdarg.h>
@@ -221,16 +222,28 @@ static void test_k2_matches_exact2(void **state)
     gpmc_rng_free(rng);
 }
 
-/* The enumeration against the arrangement and against random directions, for one W. */
-static void check_cells(gsl_rng *rng, size_t n, size_t k, int ens, size_t ndir)
+/* The enumeration against the arrangement and against random directions, for one W.
+ * `degenerate`: row 5 repeats row 2 and row 7 is -row 3 / 2 (not general position: two
+ * hyperplanes fewer, and the two row sets {2, 5}, {3, 7} of the top level are dependent). */
+static void check_cells(gsl_rng *rng, size_t n, size_t k, int ens, size_t ndir, int degenerate)
 {
     double *w = malloc(n * k * sizeof *w);
     size_t nz;
     double alpha = make_w(rng, n, k, ens, w, &nz);
+    size_t nh = nz, cnt = gpmc_wdc_cells_count(nz, k), skip = 0;
+    if (degenerate) {
+        assert_true(ens == 0 && k == 3 && n > 7);
+        for (size_t a = 0; a < k; a++) {
+            w[5 * k + a] = w[2 * k + a];
+            w[7 * k + a] = -0.5 * w[3 * k + a];
+        }
+        nh -= 2; /* distinct hyperplanes */
+        skip = 2;
+        cnt -= 2 * skip;
+    }
     cells_out o = run_cells(w, n, k, alpha);
-    size_t cnt = gpmc_wdc_cells_count(nz, k);
     assert_int_equal(o.evaluated, cnt);
-    assert_int_equal(o.skipped, 0);
+    assert_int_equal(o.skipped, skip);
 
     /* the candidates again through the iterator: their masks, their distance from the
      * hyperplanes (relative to |w_l|, far above the rounding of w_l.x, ~k eps), and the
@@ -258,11 +271,11 @@ static void check_cells(gsl_rng *rng, size_t n, size_t k, int ens, size_t ndir)
     assert_true(best == o.eps);
     assert_true(margin > 100 * (double)k * DBL_EPSILON);
     size_t ucells = distinct(em, cnt);
-    double want = arrangement_cells(nz, k, 0);
+    double want = arrangement_cells(nh, k, 0);
     assert_true((double)ucells == want);
     /* the closed form is the discriminating one here */
-    assert_true((double)ucells != arrangement_cells(nz, k, 1) || nz <= k); /* equal below */
-    assert_true((double)ucells != arrangement_cells(nz, k, 2) || nz == 0);
+    assert_true((double)ucells != arrangement_cells(nh, k, 1) || nh <= k); /* equal below */
+    assert_true((double)ucells != arrangement_cells(nh, k, 2) || nh == 0);
 
     /* random directions: a lower bound, and masks that must all be enumerated */
     uint64_t *rm = malloc(ndir * sizeof *rm);
@@ -280,9 +293,9 @@ static void check_cells(gsl_rng *rng, size_t n, size_t k, int ens, size_t ndir)
     size_t urand = distinct(rm, ndir), missing = 0;
     for (size_t i = 0; i < urand; i++)
         missing += bsearch(rm + i, em, ucells, sizeof *em, cmp_u64) == NULL;
-    print_message("k=%zu n=%zu (n'=%zu) ens=%d: %zu candidates, %zu cells (closed form %.0f), "
+    print_message("k=%zu n=%zu (n'=%zu%s) ens=%d: %zu candidates, %zu cells (closed form %.0f), "
                   "random saw %zu, missing %zu; eps %.12f random best %.12f; margin %.2g\n",
-                  k, n, nz, ens, cnt, ucells, want, urand, missing, o.eps, rbest, margin);
+                  k, n, nz, degenerate ? ", 2 repeated" : "", ens, cnt, ucells, want, urand, missing, o.eps, rbest, margin);
     assert_int_equal(missing, 0);
     /* the random best is the value of an enumerated cell: equal Grams up to rounding */
     assert_true(o.eps >= rbest - 2 * dev_tol(w, n, k));
@@ -301,7 +314,9 @@ static void test_k3_cells(void **state)
     gsl_rng *rng = gpmc_rng_alloc();
     for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
         for (int ens = 0; ens < 3; ens++)
-            check_cells(rng, ns[a], 3, ens, 200000);
+            check_cells(rng, ns[a], 3, ens, 200000, 0);
+    check_cells(rng, 12, 3, 0, 200000, 1);
+    check_cells(rng, 30, 3, 0, 200000, 1);
     gpmc_rng_free(rng);
 }
 
@@ -312,9 +327,9 @@ static void test_k4_cells(void **state)
     static const size_t ns[] = {1, 2, 3, 4, 6, 10, 16};
     gsl_rng *rng = gpmc_rng_alloc();
     for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
-        check_cells(rng, ns[a], 4, ns[a] == 10 ? 2 : 0, 100000);
-    check_cells(rng, 3, 5, 0, 50000);
-    check_cells(rng, 9, 5, 0, 100000);
+        check_cells(rng, ns[a], 4, ns[a] == 10 ? 2 : 0, 100000, 0);
+    check_cells(rng, 3, 5, 0, 50000, 0);
+    check_cells(rng, 9, 5, 0, 100000, 0);
     gpmc_rng_free(rng);
 }
 
