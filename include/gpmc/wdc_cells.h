@@ -5,8 +5,8 @@
  * each open cell of the central arrangement of the hyperplanes w_i.x = 0 (zero rows are
  * never active and cut nothing), so
  *     eps_diag(W) = max over the cells of ||G_cell - (alpha/2) I||.
- * In general position (probability 1 for Gaussian and truncated rows) every cell is
- * reached by one of the candidate points below; the REPORTED value is the batched
+ * In general position (probability 1 for Gaussian and truncated rows; repeated or opposite
+ * rows are handled too) every cell is reached by one of the candidate points below; the REPORTED value is the batched
  * evaluator's (gpmc_wdc_eval_pairs with y = x) at the stored witness.
  *
  * Candidates, with n' the nonzero rows:

@@ -43,9 +43,12 @@
  * 8 kl eps |w| (dependent rows: not general position) is skipped and counted. Cost per set
  * O(n' k + k^3) and LAPACK's call overhead; per candidate the evaluator's O(n k^2).
  *
- * Not general position (parallel rows, k rows through one line, a c or g that happens to
- * be special): the candidates still lie in cells and their values are still attained, but
- * a cell may be missed (then eps_diag is a lower bound). */
+ * Repeated or opposite rows (one hyperplane twice): a set holding both is dependent and
+ * skipped, and a row whose hyperplane holds the ray to rounding (|w_l.r| <= 16 kl eps
+ * |w_l|) is no crossing: it takes the sign of t w_l.d, as the rows of I do; exact then
+ * (tested). Other degeneracies (k distinct hyperplanes through one line, a c or g that
+ * happens to be special): the candidates still lie in cells and their values are still
+ * attained, but a cell may be missed (then eps_diag is a lower bound). */
 #include "gpmc/wdc_cells.h"
 #include "gpmc/error.h"
 #include "gpmc/linalg.h"
