@@ -38,8 +38,8 @@
  * {+-1}^n': x = W^+ s (w_l.x = s_l exactly) for each; 2^n' candidates. n' = 0: x = e_1.
  *
  * Linear algebra per row set I (m = kl - 1 rows, or n'): the QR factorisation W_I^T = Q R
- * (dgeqrf); r = Q's last column (dorgqr); W_I^+ = Q_1 R^-T (dtrsm); W [r d] (one dgemm)
- * gives w_l.r and w_l.d for every row. A set whose R has a diagonal entry below
+ * (dgeqrf); r = Q's last column (dorgqr); W_I^+ = Q_1 R^-T (dtrsm); W r and W d (dgemv)
+ * give w_l.r and w_l.d for every row. A set whose R has a diagonal entry below
  * 8 kl eps |w| (dependent rows: not general position) is skipped and counted. Cost per set
  * O(n' k + k^3) and LAPACK's call overhead; per candidate the evaluator's O(n k^2).
  *
@@ -87,8 +87,7 @@ struct gpmc_wdc_cells {
     double *pinv;          /* kl x m col-major: W_I^+ */
     double *r;             /* kl: the unit ray of null(W_I) */
     double *d;             /* kl: W_I^+ s */
-    double *rd;            /* 2 kl: r, then d (row-major 2 x kl) */
-    double *zd;            /* nr x 2: w_l.r, w_l.d (0, s_l for the rows of the set) */
+    double *zd;            /* 2 nr: w_l.r (0 on the set), then w_l.d (s_l on the set) */
     double *ztol;          /* nr: rounding of w_l.r, 16 kl eps |w_l| (level's coordinates) */
     double *xs;            /* kl: the current set's point (pointed) */
     double *cg;            /* 2 kl: the level's generic c, then g */
@@ -144,10 +143,10 @@ size_t gpmc_wdc_cells_count(size_t n, size_t k)
 size_t gpmc_wdc_cells_bytes(size_t n, size_t k, size_t batch)
 {
     /* wl, tmp (n x k each), zd (n x 2), ztol; u, tmpu, a, q, pinv (k x k); tau, r, d, xs, cg
-     * (2k), rd (2k); LAPACK's work */
+     * (2k); LAPACK's work */
     size_t d = gpmc_size_mul(n, gpmc_size_add(3, gpmc_size_mul(2, k)));
     d = gpmc_size_add(d, gpmc_size_mul(5, gpmc_size_mul(k, k)));
-    d = gpmc_size_add(d, gpmc_size_mul(8 + LWORK_PER_K, k));
+    d = gpmc_size_add(d, gpmc_size_mul(6 + LWORK_PER_K, k));
     d = gpmc_size_add(d, gpmc_size_mul(batch, gpmc_size_add(k, 1))); /* x, dev */
     size_t b = gpmc_size_mul(d, sizeof(double));
     return gpmc_size_add(b, gpmc_size_mul(k, sizeof(size_t)));
@@ -169,7 +168,6 @@ void gpmc_wdc_cells_free(gpmc_wdc_cells *c)
     free(c->pinv);
     free(c->r);
     free(c->d);
-    free(c->rd);
     free(c->zd);
     free(c->ztol);
     free(c->xs);
@@ -213,7 +211,6 @@ gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
     c->tmp = malloc(nk);
     c->zd = malloc(2 * n * sizeof(double));
     c->ztol = malloc(n * sizeof(double));
-    c->rd = malloc(2 * k1);
     c->u = malloc(kk);
     c->tmpu = malloc(kk);
     c->a = malloc(kk);
@@ -227,7 +224,7 @@ gpmc_wdc_cells *gpmc_wdc_cells_alloc(size_t n, size_t k, size_t batch)
     c->comb = malloc(k * sizeof(size_t));
     c->x = malloc(batch * k1);
     c->dev = malloc(batch * sizeof(double));
-    if (!c->wl || !c->tmp || !c->zd || !c->ztol || !c->rd || !c->u || !c->tmpu || !c->a ||
+    if (!c->wl || !c->tmp || !c->zd || !c->ztol || !c->u || !c->tmpu || !c->a ||
         !c->q || !c->pinv || !c->tau || !c->r || !c->d || !c->xs || !c->cg || !c->comb ||
         !c->x || !c->dev) {
         gpmc_wdc_cells_free(c);
@@ -386,23 +383,23 @@ static double pattern_d(gpmc_wdc_cells *c, size_t s)
 }
 
 /* t for the point sigma r + t d: half the first crossing, at most 1/|d| (see the top).
- * c->zd holds w_l.r and w_l.d; the first crossing is the smallest |w_l.r| / |w_l.d| over
- * the rows whose two terms oppose, kept as a fraction (no division per row). */
+ * c->zd holds w_l.r (rows 0..nr) and w_l.d (then); the first crossing is the smallest
+ * |w_l.r| / |w_l.d| over the rows whose two terms oppose (branch-free: vectorises). */
 static double crossing_t(const gpmc_wdc_cells *c, double sigma, double dnorm)
 {
-    double bn = 1, bd = 0; /* bn / bd: the smallest ratio so far (1/0: none) */
-    for (size_t l = 0; l < c->nr; l++) {
-        double z = c->zd[2 * l], pd = c->zd[2 * l + 1];
+    size_t nr = c->nr;
+    const double *z = c->zd, *pd = c->zd + nr, *tol = c->ztol;
+    double best = INFINITY;
+    for (size_t l = 0; l < nr; l++) {
         /* |z| at rounding: the row's hyperplane holds r (a repeated or opposite row of
          * I), and it takes the sign of t w_l.d like the rows of I */
-        double num = fabs(z), den = sigma * z * pd < 0 && num > c->ztol[l] ? fabs(pd) : 0;
-        if (num * bd < bn * den) {
-            bn = num;
-            bd = den;
-        }
+        double num = fabs(z[l]);
+        int cross = (sigma * z[l] * pd[l] < 0) & (num > tol[l]);
+        double h = cross ? num / fabs(pd[l]) : INFINITY;
+        best = h < best ? h : best;
     }
     double cap = 1 / dnorm;
-    return bd > 0 ? fmin(0.5 * bn / bd, cap) : cap;
+    return fmin(0.5 * best, cap);
 }
 
 /* The vertex rule (see the top) for the current set: xs = sigma r + t d(s), with sigma
@@ -429,13 +426,14 @@ static void vertex_point(gpmc_wdc_cells *c)
             s |= (size_t)1 << i;
     }
     double dn = pattern_d(c, s);
-    /* [w_l.r, w_l.d] for every row: W_l [r d]; the rows of I are on r's line exactly */
-    memcpy(c->rd, c->r, kl * sizeof(double));
-    memcpy(c->rd + kl, c->d, kl * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)c->nr, 2, (int)kl, 1.0, c->wl,
-                (int)c->k, c->rd, (int)kl, 0.0, c->zd, 2);
+    /* w_l.r and w_l.d for every row; the rows of I are on r's line exactly */
+    size_t nr = c->nr;
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nr, (int)kl, 1.0, c->wl, (int)c->k, c->r, 1,
+                0.0, c->zd, 1);
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nr, (int)kl, 1.0, c->wl, (int)c->k, c->d, 1,
+                0.0, c->zd + nr, 1);
     for (size_t i = 0; i < m; i++)
-        c->zd[2 * c->comb[i]] = 0;
+        c->zd[c->comb[i]] = 0;
     double t = crossing_t(c, sigma, dn);
     for (size_t a = 0; a < kl; a++)
         c->xs[a] = sigma * c->r[a] + t * c->d[a];
