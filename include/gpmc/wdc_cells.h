@@ -49,23 +49,25 @@ void gpmc_wdc_cells_free(gpmc_wdc_cells *c);
 size_t gpmc_wdc_cells_bytes(size_t n, size_t k, size_t batch);
 
 /* The iteration run() performs, exposed for tests and diagnostics: begin with W (n x k
- * row-major, referenced until the iteration ends: keep it unchanged), then next() writes up
- * to `max` (<= batch) unit candidates as rows of x (max x k) and returns how many, 0 at the
- * end. Deterministic: the points depend on W alone. */
+ * row-major; its nonzero rows are copied), then next() writes up to `max` (<= batch) unit
+ * candidates as rows of x (max x k) and returns how many, 0 at the end. Deterministic: the
+ * points depend on W alone. */
 void gpmc_wdc_cells_begin(gpmc_wdc_cells *c, const double *w);
 size_t gpmc_wdc_cells_next(gpmc_wdc_cells *c, double *x, size_t max);
 
 /* eps_diag = the largest evaluator value over all candidates of W (n x k, row-major), and
  * x_witness (k, unit) where it was taken (the first on ties). ev must hold the same W and
- * alpha (gpmc_wdc_eval_set_w) and a batch >= this workspace's. `poll` (may be NULL) is
- * polled for a stop before each batch after the first. GPMC_OK, GPMC_ESTOPPED, or the
- * evaluator's status. */
+ * alpha (gpmc_wdc_eval_set_w; `alpha` here is not used otherwise) and a batch >= this
+ * workspace's. `poll` (may be NULL) is polled for a stop before each batch after the
+ * first. GPMC_OK, GPMC_ESTOPPED, the evaluator's status, or GPMC_ENUM if every row set was
+ * dependent (no candidate). */
 int gpmc_wdc_cells_run(gpmc_wdc_cells *c, const double *w, double alpha, gpmc_wdc_eval *ev,
                        const gpmc_stream *poll, double *eps_diag, double *x_witness);
 
-/* Of the last iteration: candidates produced, and row sets skipped because their k-1 rows
- * were numerically dependent (0 in general position; a skipped set's cells are still
- * reached from their other extreme rays unless W is degenerate). */
+/* Of the last iteration: candidates produced (= gpmc_wdc_cells_count(nonzero rows, k) in
+ * general position), and row sets skipped because their rows were numerically dependent
+ * (0 in general position; one per pair of repeated or opposite rows, whose cells are
+ * still all reached). */
 size_t gpmc_wdc_cells_evaluated(const gpmc_wdc_cells *c);
 size_t gpmc_wdc_cells_skipped(const gpmc_wdc_cells *c);
 
