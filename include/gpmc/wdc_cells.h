@@ -66,8 +66,8 @@ int gpmc_wdc_cells_run(gpmc_wdc_cells *c, const double *w, double alpha, gpmc_wd
 
 /* Of the last iteration: candidates produced (= gpmc_wdc_cells_count(nonzero rows, k) in
  * general position), and row sets skipped because their rows were numerically dependent
- * (0 in general position; one per pair of repeated or opposite rows, whose cells are
- * still all reached). */
+ * (0 in general position; the sets holding a repeated or opposite pair of rows, whose
+ * cells are still all reached). */
 size_t gpmc_wdc_cells_evaluated(const gpmc_wdc_cells *c);
 size_t gpmc_wdc_cells_skipped(const gpmc_wdc_cells *c);
 
