@@ -38,6 +38,7 @@
 #include "gpmc/sizes.h"
 #include "gpmc/stats.h"
 #include "gpmc/theory.h"
+#include "gpmc/wdc_cells.h"
 #include "gpmc/wdc_eval.h"
 #include "gpmc/wdc_exact2.h"
 
@@ -48,7 +49,8 @@
 #include <string.h>
 
 enum {
-    P_N, P_K, P_ENSEMBLE, P_PAIRS, P_SEARCH, P_EPS, P_STORE, P_ANGLES, P_BATCH, P_MODE, NPARAMS
+    P_N, P_K, P_ENSEMBLE, P_PAIRS, P_SEARCH, P_EPS, P_STORE, P_ANGLES, P_BATCH, P_MODE,
+    P_DIAG_CELLS, NPARAMS
 };
 
 enum { MODE_SEARCH, MODE_EXACT };
@@ -86,11 +88,17 @@ static const gpmc_param_def params[] = {
      "branch and bound over the (2n)^2 arc-pair rectangles of the circle (src/numerics/"
      "wdc_exact2.c), O(n^2) time; angles and search are then unused, and eps_hat, "
      "eps_hat_diag are still computed by the evaluator at their witnesses"},
+    {"diag_cells", GPMC_PARAM_INT, "50000", 0, 1e9, NULL, GPMC_PARAM_NOHASH,
+     "most cell candidates for the exact diagonal: when W's arrangement needs at most this "
+     "many (2 sum_{j<k} C(n, j): k = 3 up to n = 223, k = 4 up to n = 53, k = 5 up to "
+     "n = 28; ~3e5 candidates/s), eps_hat_diag is the x = y supremum itself, by enumerating the cells (src/"
+     "numerics/wdc_cells.c; diag_exact = 1), its best cell seeds the pair climb and the "
+     "diagonal's quarter of `search` goes to pairs; 0: never (search mode only)"},
 };
 
 enum {
     F_EPS_HAT, F_EPS_DIAG, F_EPS_RANDOM, F_DEV_MEAN, F_DEV_Q50, F_DEV_Q90, F_DEV_Q99,
-    F_THETA, F_ALPHA, F_EVALS, F_WX, F_WY, F_WDIAG, F_W, NFIELDS
+    F_THETA, F_ALPHA, F_EVALS, F_DIAG_EXACT, F_WX, F_WY, F_WDIAG, F_W, NFIELDS
 };
 
 static const gpmc_field_def fields[] = {
@@ -111,7 +119,10 @@ static const gpmc_field_def fields[] = {
     {"alpha", NULL, NULL, NULL, 0, "1", "scale of Q: E[W+x^T W+y] = alpha Q_xy for the ensemble"},
     {"pairs_evaluated", NULL, NULL, NULL, 0, "pairs",
      "pairs whose deviation was computed (random + angles + search; exact mode: random + "
-     "the 2 witness pairs)"},
+     "the 2 witness pairs; diag_exact: + the cell candidates)"},
+    {"diag_exact", NULL, NULL, NULL, 0, "1",
+     "1 if eps_hat_diag is the exact x = y supremum (the cells were enumerated: diag_cells, "
+     "or search_mode = exact), else 0 (a lower bound from the search)"},
     {"witness_x", "k", NULL, NULL, 0, "1", "unit x of the pair attaining eps_hat"},
     {"witness_y", "k", NULL, NULL, 0, "1", "unit y of the pair attaining eps_hat"},
     {"witness_diag", "k", NULL, NULL, 0, "1", "unit x attaining eps_hat_diag (y = x)"},
@@ -124,18 +135,28 @@ _Static_assert(sizeof fields / sizeof fields[0] == NFIELDS, "field table and enu
 
 typedef struct {
     size_t n, k, pairs, search, angles, batch;
-    int truncated, exact;
+    int truncated, exact, cells;    /* cells: the exact diagonal by enumeration */
     double *w;        /* n x k */
     double *devr;     /* pairs: the random pairs' deviations */
     gpmc_wdc_eval *ev;
     gpmc_search *srch;
     gpmc_wdc_exact2 *ex; /* exact mode only */
+    gpmc_wdc_cells *cl;  /* cells only */
+    double *xd;          /* k: the diagonal's witness (cells); 2 x k: the seed pair */
 } wdc_ws;
 
 /* The diagonal x = y: y tied to x. */
 static const size_t tie_diag[2] = {0, 0};
 
 static size_t param_size(const gpmc_point *pt, size_t i) { return (size_t)gpmc_point_int_at(pt, i); }
+
+/* Whether the diagonal is computed exactly by its cells (search mode, small arrangement). */
+static int diag_by_cells(const gpmc_point *pt)
+{
+    size_t count = gpmc_wdc_cells_count(param_size(pt, P_N), param_size(pt, P_K));
+    return gpmc_point_int_at(pt, P_MODE) == MODE_SEARCH && count != SIZE_MAX &&
+           count <= param_size(pt, P_DIAG_CELLS) && param_size(pt, P_K) <= GPMC_WDC_CELLS_KMAX;
+}
 
 /* W, the evaluator (the stacked outer products grow as n k^2, the eigensolvers as k^2),
  * the search and the random pairs' values: what wdc_alloc takes, saturating at SIZE_MAX. */
@@ -147,6 +168,9 @@ static size_t wdc_workspace_bytes(const gpmc_point *pt)
     bytes = gpmc_size_add(bytes, gpmc_size_mul(gpmc_size_mul(n, k), sizeof(double)));
     if (gpmc_point_int_at(pt, P_MODE) == MODE_EXACT)
         bytes = gpmc_size_add(bytes, gpmc_wdc_exact2_bytes(n));
+    if (diag_by_cells(pt))
+        bytes = gpmc_size_add(gpmc_size_add(bytes, gpmc_wdc_cells_bytes(n, k, B)),
+                              gpmc_size_mul(2 * k, sizeof(double)));
     return gpmc_size_add(bytes, gpmc_size_mul(param_size(pt, P_PAIRS), sizeof(double)));
 }
 
@@ -162,6 +186,8 @@ static double wdc_trial_cost(const gpmc_point *pt)
      * 1/16 share of the exact evaluation of the kept child (search.h, Screening). */
     double per_screened = 2 * n * k + 4 * n + 2 * k * k + per_pair / 16;
     double evals = (double)param_size(pt, P_PAIRS) + (double)param_size(pt, P_ANGLES);
+    if (diag_by_cells(pt))
+        evals += (double)gpmc_wdc_cells_count(param_size(pt, P_N), param_size(pt, P_K));
     return evals * per_pair + (double)param_size(pt, P_SEARCH) * per_screened + n * k;
 }
 
@@ -200,6 +226,8 @@ static void wdc_free(void *p)
     gpmc_wdc_eval_free(ws->ev);
     gpmc_search_free(ws->srch);
     gpmc_wdc_exact2_free(ws->ex);
+    gpmc_wdc_cells_free(ws->cl);
+    free(ws->xd);
     free(ws);
 }
 
@@ -216,6 +244,7 @@ static void *wdc_alloc(const gpmc_point *pt)
     ws->angles = param_size(pt, P_ANGLES);
     ws->batch = param_size(pt, P_BATCH);
     ws->exact = gpmc_point_int_at(pt, P_MODE) == MODE_EXACT;
+    ws->cells = diag_by_cells(pt);
     size_t n = ws->n, k = ws->k;
     if (gpmc_size_mul(n, k) == SIZE_MAX || gpmc_size_mul(n, k) > SIZE_MAX / sizeof(double)) {
         free(ws);
@@ -230,7 +259,12 @@ static void *wdc_alloc(const gpmc_point *pt)
     }
     if (ws->exact)
         ws->ex = gpmc_wdc_exact2_alloc(n);
-    if (!ws->w || !ws->devr || !ws->ev || !ws->srch || (ws->exact && !ws->ex)) {
+    if (ws->cells) {
+        ws->cl = gpmc_wdc_cells_alloc(n, k, ws->batch);
+        ws->xd = malloc(2 * k * sizeof(double));
+    }
+    if (!ws->w || !ws->devr || !ws->ev || !ws->srch || (ws->exact && !ws->ex) ||
+        (ws->cells && (!ws->cl || !ws->xd))) {
         wdc_free(ws);
         return NULL;
     }
@@ -254,14 +288,24 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
     gpmc_wdc_eval_set_w(ws->ev, ws->w, alpha);
     gpmc_search_set_normals(ws->srch, ws->w, n);
 
+    /* The exact diagonal by its cells (no draws: the substreams are untouched); its
+     * witness pair (x, x) seeds the pair climb, which then gets all of `search`. */
+    double cells_diag = -1;
+    int st;
+    if (ws->cells && ((st = gpmc_wdc_cells_run(ws->cl, ws->w, alpha, ws->ev, s, &cells_diag,
+                                                ws->xd)) != GPMC_OK))
+        return st;
+    if (ws->cells)
+        memcpy(ws->xd + k, ws->xd, k * sizeof(double));
+
     /* 2.-4. random pairs (substream 1), angles (2), the diagonal (3), pairs (4). */
     /* Exact mode: the random pairs alone (same substream), then the exact suprema. */
     gpmc_search_plan plan = {.random = ws->pairs, .random_vals = ws->devr,
                              .angles = ws->exact ? 0 : ws->angles, .angle_a = 0, .angle_b = 1,
                              .search = ws->exact ? 0 : ws->search,
-                             .tie = ws->exact ? NULL : tie_diag, .substream = 1};
-    int st = gpmc_search_run(ws->srch, s, &plan);
-    if (st != GPMC_OK)
+                             .tie = ws->exact || ws->cells ? NULL : tie_diag, .substream = 1,
+                             .seeds = ws->cells ? ws->xd : NULL, .nseeds = ws->cells ? 1 : 0};
+    if ((st = gpmc_search_run(ws->srch, s, &plan)) != GPMC_OK)
         return st;
 
     /* The record. */
@@ -270,6 +314,11 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
     double best_diag = gpmc_search_best(ws->srch, 1, &bd);
     const double *bx = bt, *by = bt + k;
     size_t evaluated = gpmc_search_evaluated(ws->srch);
+    int diag_exact = ws->exact;
+    if (ws->cells) { /* the supremum over x = y, at its witness */
+        evaluated += gpmc_wdc_cells_evaluated(ws->cl);
+        best_diag = cells_diag, bd = ws->xd, diag_exact = 1;
+    }
     gpmc_wdc_exact2_result ex;
     if (ws->exact) {
         if ((st = gpmc_stream_poll(s)) != GPMC_OK ||
@@ -295,6 +344,7 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
     gpmc_record_set(rec, F_THETA, gpmc_angle(bx, by, k));
     gpmc_record_set(rec, F_ALPHA, alpha);
     gpmc_record_set(rec, F_EVALS, (double)evaluated);
+    gpmc_record_set(rec, F_DIAG_EXACT, diag_exact);
     memcpy(gpmc_record_field(rec, F_WX), bx, k * sizeof(double));
     memcpy(gpmc_record_field(rec, F_WY), by, k * sizeof(double));
     if (best_diag >= 0)

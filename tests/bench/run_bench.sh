@@ -71,6 +71,19 @@ if [ "$peer_only" = 0 ]; then
         }'
 fi
 
+# The shared search's climb on the WDC (bench_wdc's wdc_climb lines): candidates per second
+# with the screen (children ranked by certified Rayleigh-quotient bounds, LAPACK only for
+# the kept child of each parent) and without it, same W, budget and run (goal: >= 2x).
+if [ "$peer_only" = 0 ]; then
+    echo "== climb: screened vs exact candidates (BLAS kernel $kern)"
+    echo "$c_out" | awk "$awk_val"'
+        $1 == "wdc_climb" {
+            printf "wdc climb n=%s k=%s: screened %.0f candidates/s, exact %.0f candidates/s, speedup = %.2f (best found: %.4f vs %.4f)\n",
+                   val("n"), val("k"), val("screened_per_s"), val("exact_per_s"), val("speedup"),
+                   val("eps_screened"), val("eps_exact")
+        }'
+fi
+
 # Algorithm 2 (cs) at the paper's 2-layer setting: C against the BLAS floor (the products
 # an iteration cannot avoid, timed alone in the same run) and against the NumPy code its
 # authors would write and a PyTorch CPU version (tests/bench/peer_cs.py). Ratios are of

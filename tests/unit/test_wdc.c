@@ -23,6 +23,7 @@
 #include "gpmc/rng.h"
 #include "gpmc/stats.h"
 #include "gpmc/theory.h"
+#include "gpmc/wdc_cells.h"
 #include "gpmc/wdc_eval.h"
 #include "testutil.h"
 #include "testutil_exp.h"
@@ -41,7 +42,7 @@ static const gpmc_experiment *const E = &gpmc_exp_wdc;
 /* ---- driving the experiment -------------------------------------------------------- */
 
 typedef struct {
-    long n, k, pairs, search, angles, batch;
+    long n, k, pairs, search, angles, batch, diag_cells;
     int truncated, store, exact;
 } config;
 
@@ -66,6 +67,7 @@ static void make_values(const config *c, gpmc_value *v)
     v[param("batch")].num = (double)c->batch;
     v[param("store_matrices")].num = c->store;
     v[param("search_mode")].num = c->exact;
+    v[param("diag_cells")].num = (double)c->diag_cells; /* 0 (no cells) unless a test sets it */
     gpmc_value *eps = &v[param("eps")];
     eps->len = 4;
     eps->list[0] = 0.05, eps->list[1] = 0.1, eps->list[2] = 0.2, eps->list[3] = 0.5;
@@ -259,6 +261,55 @@ static void test_screen_bounds(void **state)
         free(w), free(x), free(y), free(dirs), free(d), free(ev);
     }
     gpmc_rng_free(r);
+}
+
+/* diag_cells: the diagonal by the cells of the arrangement is the x = y supremum. On the
+ * same W (diag_cells is not hashed) it is never below the search's diagonal value (a
+ * lower bound), it is what the evaluator gives at its witness, it equals the exact k = 2
+ * mode's diagonal, and its witness pair seeds the pair search (eps_hat >= it). The count
+ * pairs_evaluated = pairs + angles + 1 seed + search + the cell candidates (closed form:
+ * 2 sum_{j<k} C(n, j); forgetting the seed or the cells is rejected by exact equality). */
+static void test_diag_cells(void **state)
+{
+    (void)state;
+    static const long shapes[][2] = {{30, 2}, {40, 3}, {12, 4}};
+    enum { T = 4 };
+    for (size_t i = 0; i < 3; i++) {
+        config c = cfg(shapes[i][0], shapes[i][1]);
+        c.store = 1;
+        c.search = 400;
+        run rc, rs, rx;
+        c.diag_cells = 1000000;
+        run_open(&rc, &c);
+        c.diag_cells = 0;
+        run_open(&rs, &c);
+        c.exact = 1;
+        if (c.k == 2)
+            run_open(&rx, &c);
+        size_t n = (size_t)c.n, k = (size_t)c.k;
+        size_t count = gpmc_wdc_cells_count(n, k);
+        for (uint64_t t = 0; t < T; t++) {
+            exp_trial(&rc, 11, t);
+            exp_trial(&rs, 11, t);
+            const double *w = exp_arr(&rc, "W"), *xd = exp_arr(&rc, "witness_diag");
+            double tol = dev_tol(w, n, k), dc = exp_get(&rc, "eps_hat_diag");
+            assert_true(exp_get(&rc, "diag_exact") == 1 && exp_get(&rs, "diag_exact") == 0);
+            assert_true(dc >= exp_get(&rs, "eps_hat_diag") - tol);
+            assert_close(dc, ref_dev(w, n, k, 1.0, xd, xd, NULL), tol);
+            assert_true(exp_get(&rc, "eps_hat") >= dc - tol);
+            assert_true(exp_get(&rc, "pairs_evaluated") ==
+                        (double)(c.pairs + c.angles + 1 + c.search) + (double)count);
+            if (c.k == 2) {
+                exp_trial(&rx, 11, t);
+                assert_close(dc, exp_get(&rx, "eps_hat_diag"), 2 * tol);
+                assert_true(exp_get(&rx, "diag_exact") == 1);
+            }
+        }
+        exp_close(&rc);
+        exp_close(&rs);
+        if (c.k == 2)
+            exp_close(&rx);
+    }
 }
 
 /* (a) k = 2: search_mode = exact is the supremum. It is attained (recomputed at its
@@ -525,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_evaluator),
         cmocka_unit_test(test_screen_bounds),
+        cmocka_unit_test(test_diag_cells),
         cmocka_unit_test(test_exact_mode_k2),
         cmocka_unit_test(test_search_fraction_k2),
         cmocka_unit_test(test_witness_recompute),
