@@ -1,0 +1,42 @@
+"""analysis/search_quality.py: ratios of a small to a large search budget on the same
+matrices, per grid combination and over all."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fixtures
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "analysis"))
+import search_quality  # noqa: E402
+
+
+def _write(path):
+    # grid n x search (points in spec order: n outer, search inner), T = 4 matrices
+    axes = [("n", [40, 200]), ("search", [100, 3000])]
+    small = np.array([[0.9, 0.8, 1.0, 0.5], [0.3, 0.3, 0.2, 0.4]])
+    big = np.array([[1.0, 1.0, 1.0, 1.0], [0.3, 0.4, 0.25, 0.4]])
+    eps = np.stack([small[0], big[0], small[1], big[1]])
+    return fixtures.write_run(path, "wdc", axes, {"eps_hat": eps})
+
+
+def test_ratios_pair_the_budgets_on_the_same_point(tmp_path, capsys):
+    p = _write(tmp_path / "q.h5")
+    lo, hi, out = search_quality.ratios(str(p))
+    assert (lo, hi) == (100, 3000)
+    got = {key["n"]: r for key, r in out}
+    # the ratio of each trial to the same trial at the large budget (a variant that
+    # pooled or sorted the trials, or divided by the large budget's maximum, differs)
+    np.testing.assert_allclose(got[40], [0.9, 0.8, 1.0, 0.5])
+    np.testing.assert_allclose(got[200], [1.0, 0.75, 0.8, 1.0])
+    assert search_quality.main([str(p)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "median 0.8500 worst 0.5000" in last and "(8 matrices)" in last
+
+
+def test_one_budget_is_refused(tmp_path):
+    p = fixtures.write_run(tmp_path / "one.h5", "wdc", [("search", [100])],
+                           {"eps_hat": np.ones((1, 3))})
+    with pytest.raises(SystemExit, match="two are needed"):
+        search_quality.ratios(str(p))
