@@ -20,6 +20,11 @@
  *      its candidates are screened by certified Rayleigh-quotient bounds (search.h).
  *      Every budget counts evaluated pairs: pairs_evaluated = pairs + angles + search.
  *
+ * diag_cells: when the arrangement of W's rows needs at most that many candidates (k <= 3
+ * at moderate n), the diagonal is not searched but computed exactly from its cells
+ * (include/gpmc/wdc_cells.h), before step 2 and without draws; its witness pair (x, x)
+ * seeds the climb and step 4 spends all of `search` on pairs (diag_exact = 1).
+ *
  * search_mode = exact (k = 2 only): step 2 alone, then the exact suprema over all pairs
  * and over x = y (include/gpmc/wdc_exact2.h: arc-pair rectangles, closed form, branch and
  * bound), their values again from gpmc_wdc_eval at their witnesses; angles and search are
