@@ -19,7 +19,7 @@
  *  - the angle not iterated: (pi - t)/(2 pi) I + sin(t)/(2 pi) M_{a^<->b^} with t the
  *    latent angle of x, y instead of the angle of a, b (ReLU layers shrink the angle, so
  *    t > angle(a, b));
- * *  - the rows not normalised by n_j: n_j Q_{a,b} (the expectation for N(0, 1) entries).
+ *  - the rows not normalised by n_j: n_j Q_{a,b} (the expectation for N(0, 1) entries).
  * (Q at the latent x, y itself is K x K, not n_{j-1} x n_{j-1}: the latent-angle variant is
  * its form at the layer's size.) */
 #include <stdarg.h>
