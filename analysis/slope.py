@@ -44,6 +44,7 @@ needs 3 points (2 for a line, 1 degree of freedom for chi2 or the residuals).
     slope.py results/demo.h5 --by n
     slope.py results/rric_m.h5 --field eps_span --stat mean
     slope.py run.h5 --by k --where ensemble=gaussian --se ols
+    slope.py results/r2wdc_width.h5 --field eps_layer --layer 2
 """
 import argparse
 import math
@@ -208,11 +209,31 @@ def group_axes(run, key):
             if a != key and not a.startswith(f"{key}_over_") and len(np.unique(v)) > 1]
 
 
-def fit_run(run, field=None, stat="median", by=None, se="prop", boot=BOOT, seed=SEED):
-    """[Fit] for every group of a loaded run (gpmc_h5.Run), in grid order."""
+def field_values(run, field, layer=None):
+    """(P, T) values of a trial field, or with layer = j (from 1) column j of a per-layer
+    array /points/<p>/<field> of shape (T, d) (r2wdc's eps_layer); NaN where not done."""
+    if layer is None:
+        if field not in run.trials:
+            raise KeyError(f"{field!r} is not a trial field (have {sorted(run.trials)}; "
+                           "per-layer arrays need --layer)")
+        return np.where(run.done, run.trials[field], np.nan)
+    shapes = run.point_arrays(0) if run.P else {}
+    if len(shapes.get(field, ())) != 2:
+        raise KeyError(f"{field!r} is not a (T, d) per-point array (have "
+                       f"{sorted(k for k, v in shapes.items() if len(v) == 2)})")
+    if not 1 <= layer <= shapes[field][1]:
+        raise ValueError(f"--layer {layer}: {field} has layers 1..{shapes[field][1]}")
+    a = np.stack([np.asarray(run.point_array(p, field), float)[:, layer - 1]
+                  for p in range(run.P)])
+    return np.where(run.done, a, np.nan)
+
+
+def fit_run(run, field=None, stat="median", by=None, se="prop", boot=BOOT, seed=SEED,
+            layer=None):
+    """[Fit] for every group of a loaded run (gpmc_h5.Run), in grid order; layer = j fits
+    column j of a per-layer array (field_values)."""
     field = field or run.default_field()
-    if field not in run.trials:
-        raise KeyError(f"{field!r} is not a trial field (have {sorted(run.trials)})")
+    values = field_values(run, field, layer)
     key = by or swept_key(run)
     if key not in run.grid:
         raise KeyError(f"{key!r} is not a grid parameter (have {sorted(run.grid)})")
@@ -221,12 +242,12 @@ def fit_run(run, field=None, stat="median", by=None, se="prop", boot=BOOT, seed=
     fits = []
     for label in dict.fromkeys(labels):
         idx = np.array([p for p in range(run.P) if labels[p] == label])
-        vals = np.where(run.done[idx], run.trials[field][idx], np.nan)
-        f = fit_points(run.grid[key][idx], vals, stat, se, boot, seed)
+        f = fit_points(run.grid[key][idx], values[idx], stat, se, boot, seed)
         name = ", ".join(f"{g}={_num(v)}" for g, v in zip(groups, label))
         if f is None:
             f = Fit(*(math.nan,) * 3, int(len(idx)), math.nan, 0, math.nan, se, stat)
-        fits.append(f._replace(field=field, key=key, group=name))
+        label = field if layer is None else f"{field}[layer {layer}]"
+        fits.append(f._replace(field=label, key=key, group=name))
     return fits
 
 
@@ -252,13 +273,16 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=SEED, help="bootstrap seed")
     ap.add_argument("--where", action="append", metavar="NAME=VALUE",
                     help="keep only points with this grid value (repeatable)")
+    ap.add_argument("--layer", type=int, metavar="J", help="fit layer J (from 1) of a "
+                    "per-layer array such as r2wdc's eps_layer (--field eps_layer)")
     args = ap.parse_args(argv)
     from table import parse_where  # the --where syntax of table.py and plot.py
     try:
         run = gpmc_h5.load(args.file)
         if args.where:
             run = run.select(**parse_where(args.where))
-        fits = fit_run(run, args.field, args.stat, args.by, args.se, args.boot, args.seed)
+        fits = fit_run(run, args.field, args.stat, args.by, args.se, args.boot, args.seed,
+                       args.layer)
     except (gpmc_h5.FormatError, KeyError, ValueError) as e:
         raise SystemExit(f"{ap.prog}: {e.args[0] if e.args else e}")
     for f in fits:

@@ -183,3 +183,25 @@ def test_single_axis_is_the_default_key(wdc_path, capsys):
     out = capsys.readouterr().out.strip()
     assert out.startswith("slope = -0.500000 +- 0.000000 (n = 5 points")  # exact: SE ~ 1e-17
     assert "on n_over_k" in out
+
+
+def test_per_layer_arrays(tmp_path, capsys):
+    # An r2wdc-like file: axis k, per-layer eps_layer (T, 2) with exact medians
+    # 0.1 k^0.5 (layer 1) and 0.2 k^0.3 (layer 2), trials spread symmetrically.
+    ks, T = [2, 4, 8, 16], 10
+    spread = 1 + 0.4 * np.linspace(-1, 1, T)
+    layers = {p: {"eps_layer": np.stack([0.1 * k ** 0.5 * spread, 0.2 * k ** 0.3 * spread],
+                                        axis=1)} for p, k in enumerate(ks)}
+    eps = np.array([layers[p]["eps_layer"].max(axis=1) for p in range(len(ks))])
+    path = fixtures.write_run(tmp_path / "r2.h5", "r2wdc", [("k", ks)], {"eps_hat": eps},
+                              points=layers)
+    run = gpmc_h5.load(path)
+    for layer, want in ((1, 0.5), (2, 0.3)):
+        (f,) = slope.fit_run(run, "eps_layer", layer=layer)
+        assert f.slope == pytest.approx(want, abs=1e-9) and f.key == "k"
+    slope.main([str(path), "--field", "eps_layer", "--layer", "2"])
+    assert "fit of median eps_layer[layer 2] on k" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="layers 1..2"):
+        slope.fit_run(run, "eps_layer", layer=3)
+    with pytest.raises(KeyError, match="--layer"):
+        slope.fit_run(run, "eps_layer")
