@@ -205,3 +205,12 @@ def test_per_layer_arrays(tmp_path, capsys):
         slope.fit_run(run, "eps_layer", layer=3)
     with pytest.raises(KeyError, match="--layer"):
         slope.fit_run(run, "eps_layer")
+
+
+def test_table_prints_the_slope(wdc_path, capsys):
+    import table
+    table.main([str(wdc_path), "--kind", "condition", "--slope", "n"])
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if "slope =" in ln]
+    assert [ln.split(":")[0] for ln in lines] == [f"k={k}" for k in fixtures.WDC_K]
+    assert out.index("slope =") < out.index("Spec:")  # before the spec, after provenance
