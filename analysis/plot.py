@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gpmc_h5  # noqa: E402  (first: explains a missing numpy / h5py)
+import slope as slopefit  # noqa: E402
 from table import num, parse_where  # noqa: E402
 
 import matplotlib  # noqa: E402
@@ -121,21 +122,29 @@ def label_log_axes(ax):
 
 # -- figures -----------------------------------------------------------------------------
 def plot_scaling(ax, run, x="n", field=None, stat="q50", group=None):
-    """Log-log stat(field) vs x, one line per group, fitted slope in the legend.
-    Returns {label: slope}."""
+    """Log-log stat(field) vs x, one line per group, fitted slope in the legend: for the
+    median (q50) and the mean with slope.py's standard error (the same least-squares slope,
+    its SE propagated from the per-point bootstrap / delta-method errors). Returns
+    {label: slope}."""
     field = field or run.default_field()
     y = run.stats(field)[stat]
     xv, lines = series(run, x, group)
     slopes = {}
     for label, idx in lines:
         slope, icpt = fit_loglog(xv[idx], y[idx])
+        text = f"slope {slope:+.3f}"
+        if stat in ("q50", "mean") and field in run.trials:
+            trials = np.where(run.done[idx], run.trials[field][idx], np.nan)
+            fit = slopefit.fit_points(xv[idx], trials, "median" if stat == "q50" else "mean")
+            if fit is not None:
+                text += f" ± {fit.se:.{slopefit._digits_for(fit.se)}f}"
         slopes[label] = slope
-        (line,) = ax.loglog(xv[idx], y[idx], "o", label=f"{label}: slope {slope:+.3f}".lstrip(": "))
+        (line,) = ax.loglog(xv[idx], y[idx], "o", label=f"{label}: {text}".lstrip(": "))
         if np.isfinite(slope):
             xs = np.array([xv[idx].min(), xv[idx].max()])
             ax.loglog(xs, np.exp(icpt) * xs ** slope, "--", color=line.get_color(), lw=1)
     ax.set(xlabel=x, ylabel=f"{stat} of {field}",
-           title=f"{run.experiment}: {stat} {field} vs {x} (least-squares log-log fit)")
+           title=f"{run.experiment}: {stat} {field} vs {x} (least-squares log-log fit ± SE)")
     ax.grid(True, which="both", alpha=0.3)
     label_log_axes(ax)
     ax.legend()

@@ -19,6 +19,7 @@ as columns (rate, ci_low, ci_high), ready for a spreadsheet or pandas.
     table.py results/demo.h5 --format markdown -o results/demo.md
     table.py run.h5 --kind success --rows k --cols n_over_k --threshold 0.1
     table.py run.h5 --format csv --where ensemble=gaussian -o run.csv
+    table.py results/demo.h5 --kind condition --slope n     # + slope.py's fit per k
 """
 import argparse
 import csv
@@ -348,14 +349,24 @@ def main(argv=None):
     ap.add_argument("--where", action="append", metavar="NAME=VALUE",
                     help="keep only points with this grid value (repeatable)")
     ap.add_argument("--digits", type=int, default=3, help="significant digits (default 3)")
+    ap.add_argument("--slope", nargs="?", const="", metavar="KEY",
+                    help="add the fitted log-log slope of the median field on KEY with its "
+                    "standard error (slope.py; default KEY: the single swept axis) to the "
+                    "preamble (Markdown, LaTeX)")
     args = ap.parse_args(argv)
     try:
         run = gpmc_h5.load(args.file)
         run = run.select(**parse_where(args.where)) if args.where else run
         tables = document_tables(run, args.kind, args.field, args.threshold, args.rows,
                                  args.cols, args.format)
+        pre = preamble(run)
+        if args.slope is not None:
+            import slope  # imported here: the tables themselves do not need it
+            field = None if args.field == "success" else args.field
+            spec = [pre.pop()] if pre and pre[-1].startswith("Spec:") else []
+            pre += [f.line() for f in slope.fit_run(run, field, by=args.slope or None)] + spec
         text = RENDER[args.format](tables, f"gpmc results: {run.experiment} ({args.file})",
-                                   preamble(run), args.digits)
+                                   pre, args.digits)
     except (gpmc_h5.FormatError, KeyError, ValueError) as e:
         raise SystemExit(f"{ap.prog}: {e.args[0] if e.args else e}")
     if args.output:
