@@ -149,6 +149,25 @@ static void test_check(void **state)
     assert_true(E->workspace_bytes(&pt) >= 1000 * 10 * 8 && E->workspace_bytes(&pt) < (size_t)1 << 30);
 }
 
+/* A Gaussian W (n x k, variance 1/n), an evaluator on it with alpha = 0.75, and B random
+ * pairs of unit vectors (x, y): the setup of the evaluator tests. */
+static gpmc_wdc_eval *random_setup(gsl_rng *r, size_t n, size_t k, size_t B, double **w,
+                                   double **x, double **y)
+{
+    *w = malloc(n * k * sizeof **w);
+    *x = malloc(B * k * sizeof **x);
+    *y = malloc(B * k * sizeof **y);
+    gpmc_rng_gaussian(r, 1 / sqrt((double)n), *w, n * k);
+    gpmc_wdc_eval *ev = gpmc_wdc_eval_alloc(n, k, B);
+    assert_non_null(ev);
+    gpmc_wdc_eval_set_w(ev, *w, 0.75);
+    for (size_t b = 0; b < B; b++) {
+        gpmc_rng_unit_vector(r, *x + b * k, k);
+        gpmc_rng_unit_vector(r, *y + b * k, k);
+    }
+    return ev;
+}
+
 /* The batched evaluator against plain loops, including x = y and y = -x exactly. */
 static void test_evaluator(void **state)
 {
@@ -157,21 +176,11 @@ static void test_evaluator(void **state)
     gsl_rng *r = gpmc_rng_alloc();
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t n = shapes[s][0], k = shapes[s][1], B = 9;
-        double *w = malloc(n * k * sizeof *w), *x = malloc(B * k * sizeof *x);
-        double *y = malloc(B * k * sizeof *y), dev[9];
-        gpmc_rng_gaussian(r, 1 / sqrt((double)n), w, n * k);
-        gpmc_wdc_eval *ev = gpmc_wdc_eval_alloc(n, k, B);
-        assert_non_null(ev);
-        gpmc_wdc_eval_set_w(ev, w, 0.75);
-        for (size_t b = 0; b < B; b++) {
-            gpmc_rng_unit_vector(r, x + b * k, k);
-            gpmc_rng_unit_vector(r, y + b * k, k);
-            for (size_t i = 0; i < k; i++) {
-                if (b == 0)
-                    y[i] = x[i]; /* theta = 0 */
-                if (b == 1)
-                    y[k + i] = -x[k + i]; /* theta = pi: no row is active on both */
-            }
+        double *w, *x, *y, dev[9];
+        gpmc_wdc_eval *ev = random_setup(r, n, k, B, &w, &x, &y);
+        for (size_t i = 0; i < k; i++) {
+            y[i] = x[i];          /* theta = 0 */
+            y[k + i] = -x[k + i]; /* theta = pi: no row is active on both */
         }
         assert_int_equal(gpmc_wdc_eval_pairs(ev, x, y, B, dev), GPMC_OK);
         for (size_t b = 0; b < B; b++) {
@@ -205,21 +214,14 @@ static void test_screen_bounds(void **state)
     gsl_rng *r = gpmc_rng_alloc();
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t n = shapes[s][0], k = shapes[s][1], B = 9, G = 3, ndir = 2;
-        double *w = malloc(n * k * sizeof *w), *x = malloc(B * k * sizeof *x);
-        double *y = malloc(B * k * sizeof *y), *dirs = malloc(G * ndir * k * sizeof *dirs);
+        double *w, *x, *y, *dirs = malloc(G * ndir * k * sizeof *dirs);
         double *d = malloc(k * k * sizeof *d), *ev = malloc(k * sizeof *ev), bound[9], dev[9];
         size_t group[9];
-        gpmc_rng_gaussian(r, 1 / sqrt((double)n), w, n * k);
-        gpmc_wdc_eval *e = gpmc_wdc_eval_alloc(n, k, B);
-        assert_non_null(e);
-        gpmc_wdc_eval_set_w(e, w, 0.75);
-        for (size_t b = 0; b < B; b++) {
-            gpmc_rng_unit_vector(r, x + b * k, k);
-            gpmc_rng_unit_vector(r, y + b * k, k);
-            for (size_t i = 0; b == 0 && i < k; i++)
-                y[i] = x[i]; /* the diagonal */
+        gpmc_wdc_eval *e = random_setup(r, n, k, B, &w, &x, &y);
+        for (size_t b = 0; b < B; b++)
             group[b] = b % G;
-        }
+        for (size_t i = 0; i < k; i++)
+            y[i] = x[i]; /* the diagonal */
         /* Group 0: the extreme eigenvectors of pair 0's deviation (the bound is tight
          * there); the other groups random directions. */
         for (size_t i = 0; i < G * ndir; i++)

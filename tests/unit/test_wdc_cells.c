@@ -200,13 +200,7 @@ static void test_k2_matches_exact2(void **state)
                 double w[2 * 60];
                 double alpha = make_w(rng, n, 2, ens, w, &nz);
                 cells_out o = run_cells(w, n, 2, alpha);
-                gpmc_wdc_eval *ev = gpmc_wdc_eval_alloc(n, 2, 1);
-                gpmc_wdc_exact2 *ex = gpmc_wdc_exact2_alloc(n);
-                assert_non_null(ev);
-                assert_non_null(ex);
-                gpmc_wdc_eval_set_w(ev, w, alpha);
-                gpmc_wdc_exact2_result res;
-                assert_int_equal(gpmc_wdc_exact2_run(ex, w, alpha, ev, &res), GPMC_OK);
+                gpmc_wdc_exact2_result res = ref_exact2(w, n, alpha);
                 double tol = 2 * dev_tol(w, n, 2);
                 if (rep == 0)
                     print_message("k=2 n=%zu ens=%d: cells %.15f exact2 %.15f diff %.2g tol "
@@ -216,8 +210,6 @@ static void test_k2_matches_exact2(void **state)
                 assert_close(o.eps, res.eps_diag, tol);
                 assert_int_equal(o.evaluated, gpmc_wdc_cells_count(nz, 2));
                 assert_int_equal(o.skipped, 0);
-                gpmc_wdc_exact2_free(ex);
-                gpmc_wdc_eval_free(ev);
             }
     gpmc_rng_free(rng);
 }

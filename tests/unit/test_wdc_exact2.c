@@ -159,13 +159,7 @@ static void test_exact_sup(void **state)
             gpmc_rng_gaussian(rng, 1 / sqrt((double)n), w, 2 * n);
             if (rep == 1 && n > 2)
                 w[2] = w[3] = 0; /* a zero row (the truncated ensemble's) has no arcs */
-            gpmc_wdc_eval *ev = gpmc_wdc_eval_alloc(n, 2, 1);
-            gpmc_wdc_exact2 *ex = gpmc_wdc_exact2_alloc(n);
-            assert_non_null(ev);
-            assert_non_null(ex);
-            gpmc_wdc_eval_set_w(ev, w, alpha);
-            gpmc_wdc_exact2_result res;
-            assert_int_equal(gpmc_wdc_exact2_run(ex, w, alpha, ev, &res), GPMC_OK);
+            gpmc_wdc_exact2_result res = ref_exact2(w, n, alpha);
             double tol = dev_tol(w, n, 2);
             /* attained, at a pair inside its arcs: 1e-11 rad from every row's hyperplane
              * (the arcs here are wider than 2e-11), far above w.x's rounding ~1e-16 |w| */
@@ -192,8 +186,6 @@ static void test_exact_sup(void **state)
             print_message("n=%zu rep=%d: eps %.12f upper %.12f diag %.12f arcs %zu fevals %zu "
                           "corners+centres %.12f centres %.12f\n",
                           n, rep, res.eps, res.upper, res.eps_diag, res.arcs, res.fevals, co, ce);
-            gpmc_wdc_exact2_free(ex);
-            gpmc_wdc_eval_free(ev);
             free(w);
         }
     /* The centres shortcut misses the supremum by far more than the tolerance on some

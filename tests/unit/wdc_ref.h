@@ -3,6 +3,10 @@
 #ifndef GPMC_TEST_WDC_REF_H
 #define GPMC_TEST_WDC_REF_H
 
+#include "gpmc/error.h"
+#include "gpmc/wdc_eval.h"
+#include "gpmc/wdc_exact2.h"
+
 #include <float.h>
 #include <lapacke.h>
 #include <math.h>
@@ -141,6 +145,21 @@ static inline double grid_sup(const double *w, size_t n, size_t G, double alpha,
         }
     free(cx), free(sx), free(act);
     return best;
+}
+
+/* The exact k = 2 result (gpmc_wdc_exact2_run) on W (n x 2, row-major) with alpha. */
+static inline gpmc_wdc_exact2_result ref_exact2(const double *w, size_t n, double alpha)
+{
+    gpmc_wdc_eval *ev = gpmc_wdc_eval_alloc(n, 2, 1);
+    gpmc_wdc_exact2 *ex = gpmc_wdc_exact2_alloc(n);
+    assert_non_null(ev);
+    assert_non_null(ex);
+    gpmc_wdc_eval_set_w(ev, w, alpha);
+    gpmc_wdc_exact2_result res;
+    assert_int_equal(gpmc_wdc_exact2_run(ex, w, alpha, ev, &res), GPMC_OK);
+    gpmc_wdc_exact2_free(ex);
+    gpmc_wdc_eval_free(ev);
+    return res;
 }
 
 #endif
