@@ -47,6 +47,10 @@
  * candidates per second at (n, k) = (2000, 20), 3.1x at (500, 10), with the same search
  * quality per candidate (median ratio 0.998 over 150 WDC trials, n 40-200, k 3-10).
  *
+ * Crossings (an objective with `cell` and no aim): where the pieces move with the point
+ * (a deep network's), every fourth child moves one free gated vector, drawn per parent
+ * and generation, just across one boundary of its own piece (the nearest likelier).
+ *
  * Ties. A tie is m indices, tie[j] = j (vector j free) or tie[j] = i < j (vector j is
  * vector i): the WDC's diagonal x = y is {0, 0}. Tied vectors are never drawn or moved,
  * only copied, and the objective sees the same pointer for them. The best tied tuple is
@@ -95,6 +99,14 @@ typedef struct {
      * the best child of each parent. GPMC_OK or an error status. May be NULL. */
     int (*screen)(void *ctx, const double *const *t, size_t nb, const size_t *parent,
                   const double *dirs, size_t nparents, size_t ndir, double *bound);
+    /* Without an aim: the hyperplanes bounding the piece of the single vector x (k),
+     * through 0, as *count <= nnormals rows of k (for a network's latent space: nu =
+     * Lambda_{l-1,x}^T w_{l,i}, include/gpmc/net_cells.h). With it the climb makes crossing
+     * moves: every FLIP_EVERY-th child moves one gated vector just across one of its
+     * boundaries, drawn with weight 1 / (distance + FLIP_REACH). GPMC_OK or an error
+     * status. May be NULL; cell_ctx is its first argument. */
+    int (*cell)(void *cell_ctx, const double *x, double *normals, size_t *count);
+    void *cell_ctx;
 } gpmc_search_objective;
 
 typedef struct {
