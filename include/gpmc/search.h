@@ -43,9 +43,9 @@
  * parent's two extreme eigenvectors (for the WDC: the masks and O(n) per child, no masked
  * Gram and no eigensolver), and only the best child of each parent is evaluated; a
  * generation of B children costs B + P of the budget (P parents). Only evaluated values
- * are kept or reported. Measured with tests/bench/bench_wdc (make bench): 2.3x the
- * candidates per second at (n, k) = (2000, 20), 3.1x at (500, 10), with the same search
- * quality per candidate (median ratio 0.998 over 150 WDC trials, n 40-200, k 3-10).
+ * are kept or reported. Measured with tests/bench/bench_wdc (make bench, two runs): 2.3-3.7x
+ * the candidates per second at (n, k) = (2000, 20), 2.3-3.1x at (500, 10), with the same
+ * search quality per candidate (median ratio 0.998 over 150 WDC trials, n 40-200, k 3-10).
  *
  * Crossings (an objective with `cell` and no aim): where the pieces move with the point
  * (a deep network's), every fourth child moves one free gated vector, drawn per parent
