@@ -49,7 +49,7 @@ export OMP_NUM_THREADS=1
 
 all: $(BUILD)/gpmc
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/gpmc/*.h) Makefile
+$(BUILD)/obj/%.o: %.c $(wildcard include/gpmc/*.h) $(wildcard src/*/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 

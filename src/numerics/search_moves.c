@@ -1,0 +1,267 @@
+/* How the climb makes a parent's children (src/numerics/search_internal.h; the algorithm
+ * is in include/gpmc/search.h): random steps of the free vectors, aimed flips across the
+ * hyperplane normals (the WDC: W's rows) and crossings of a piece's boundaries (cell
+ * objectives: a deep network's Lambda^T w). Every draw's order is part of the results. */
+#include "search_internal.h"
+#include "gpmc/linalg.h"
+
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <string.h>
+
+void gpmc_search_normalize(double *x, size_t k)
+{
+    double s = gpmc_nrm2(x, k);
+    if (!(s > 0)) {
+        memset(x, 0, k * sizeof *x);
+        x[0] = 1;
+        return;
+    }
+    for (size_t i = 0; i < k; i++)
+        x[i] /= s;
+}
+
+/* x + sigma g / sqrt(k), normalized: a step of angle ~sigma (for small sigma). */
+static void perturb(gsl_rng *r, const double *from, double sigma, size_t k, double *to)
+{
+    double sc = sigma / sqrt((double)k);
+    for (size_t i = 0; i < k; i++)
+        to[i] = from[i] + sc * gsl_ran_gaussian_ziggurat(r, 1.0);
+    gpmc_search_normalize(to, k);
+}
+
+/* The direction that aims parent q's flips: its eigenvector of largest |eigenvalue|. */
+static const double *aim_vector(const gpmc_search *s, const pool *p, size_t q)
+{
+    return p->dirs + (2 * q + (p->sgn[q] >= 0 ? 0 : 1)) * s->k;
+}
+
+/* Targeted moves. At a parent with D v = lambda v, |lambda| = ||D||, for the WDC the
+ * masked Gram contributes (nu_i.v)^2 to v^T D v for every hyperplane on whose positive
+ * side all gated vectors lie. If lambda > 0, moving the vectors that are not there just
+ * across adds (nu_i.v)^2; if lambda < 0, moving the nearest one out subtracts it. The
+ * objective is flat between hyperplanes, so these jumps are what random steps find only
+ * by luck. Candidates are weighted by gain over distance: (nu_i.v)^2 / (d_i/|nu_i| +
+ * FLIP_REACH), d_i the summed (or the smallest) |nu_i.x| of the vectors to move. Fills
+ * s->proj and s->cum; returns the total weight (0: no candidate). */
+static double flip_weights(gpmc_search *s, const pool *p, size_t q, const size_t *tie)
+{
+    size_t k = s->k, ng = s->ng, nc = ng + 1;
+    double *pr = s->proj, total = 0;
+    int sgn = p->sgn[q];
+    for (size_t c = 0; c < nc; c++) /* the columns: the gated vectors, then v */
+        memcpy(s->rhs + c * k, c < ng ? p->t + (q * s->m + s->gated[c]) * k : aim_vector(s, p, q),
+               k * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->nn, (int)nc, (int)k, 1.0,
+                s->normals, (int)k, s->rhs, (int)k, 0.0, pr, (int)nc);
+    for (size_t i = 0; i < s->nn; i++) {
+        double wn = s->nsq[i], g = 0;
+        if (wn > 0) {
+            const double *pi = pr + nc * i;
+            double c = pi[ng], inv = 1 / sqrt(wn), dist = -1;
+            int allpos = 1;
+            for (size_t g2 = 0; g2 < ng; g2++)
+                allpos &= pi[s->col[tie[s->gated[g2]]]] > 0;
+            if (sgn > 0 && !allpos) {
+                for (size_t g2 = 0; g2 < ng; g2++) {
+                    size_t j = s->gated[g2];
+                    double a = pi[s->col[tie[j]]], d = tie[j] != j || a > 0 ? 0 : -a;
+                    dist = g2 == 0 ? d : dist + d;
+                }
+            } else if (sgn < 0 && allpos) {
+                for (size_t g2 = 0; g2 < ng; g2++) { /* the nearest; the first on ties */
+                    size_t j = s->gated[g2];
+                    if (tie[j] == j && (g2 == 0 || pi[s->col[j]] < dist))
+                        dist = pi[s->col[j]];
+                }
+            }
+            if (dist >= 0)
+                g = c * c / (dist * inv + FLIP_REACH);
+        }
+        total += g;
+        s->cum[i] = total;
+    }
+    return total;
+}
+
+/* Child of parent q (written to the batch's tuple b) by the crossing of a hyperplane
+ * drawn by weight (s->proj, s->cum current). */
+static void flip_child(gpmc_search *s, const pool *p, size_t q, const size_t *tie,
+                       double total, gsl_rng *r, size_t b)
+{
+    size_t k = s->k, ng = s->ng, nc = ng + 1, lo = 0, hi = s->nn - 1;
+    double u = gsl_rng_uniform(r) * total;
+    while (lo < hi) { /* first i with cum[i] > u */
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->cum[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    size_t i = lo;
+    const double *wi = s->normals + i * k, *pi = s->proj + nc * i;
+    double wn = s->nsq[i], target = FLIP_MARGIN * sqrt(wn);
+    for (size_t j = 0; j < s->m; j++)
+        if (tie[j] == j)
+            memcpy(s->buf + (j * s->batch + b) * k, p->t + (q * s->m + j) * k,
+                   k * sizeof(double));
+    double step[GPMC_SEARCH_MAX_TUPLE] = {0}; /* along nu_i, per gated vector */
+    size_t near = s->gated[0];
+    for (size_t g2 = 0; g2 < ng; g2++) {
+        size_t j = s->gated[g2];
+        double a = pi[s->col[j]];
+        if (tie[j] != j)
+            continue;
+        if (p->sgn[q] > 0)
+            step[g2] = a > 0 ? 0 : (target - a) / wn;
+        else if (g2 > 0 && a < pi[s->col[near]])
+            near = j;
+    }
+    if (p->sgn[q] <= 0)
+        step[s->col[near]] = (-target - pi[s->col[near]]) / wn;
+    for (size_t g2 = 0; g2 < ng; g2++) {
+        size_t j = s->gated[g2];
+        if (tie[j] != j)
+            continue;
+        double *x = s->buf + (j * s->batch + b) * k;
+        for (size_t c = 0; c < k; c++)
+            x[c] += step[g2] * wi[c];
+        gpmc_search_normalize(x, k);
+    }
+}
+
+/* Child of parent q (to the batch's tuple b) by a random step `move` of the free vectors
+ * (f of them): move < f moves the move-th alone; f moves all independently; f + 1 moves
+ * all by the same step (which keeps the angles between them, e.g. of near-parallel and
+ * near-antipodal pairs). Vectors not moved are copied. */
+static void random_child(gpmc_search *s, const pool *p, size_t q, size_t move,
+                         const size_t *tie, gsl_rng *r, size_t b)
+{
+    size_t k = s->k, f = 0;
+    double sg = p->sigma[q];
+    double *to[GPMC_SEARCH_MAX_TUPLE];
+    const double *from[GPMC_SEARCH_MAX_TUPLE];
+    for (size_t j = 0; j < s->m; j++)
+        if (tie[j] == j) {
+            to[f] = s->buf + (j * s->batch + b) * k;
+            from[f++] = p->t + (q * s->m + j) * k;
+        }
+    if (move == f + 1) {
+        double sc = sg / sqrt((double)k);
+        for (size_t i = 0; i < k; i++) {
+            double g = sc * gsl_ran_gaussian_ziggurat(r, 1.0);
+            for (size_t j = 0; j < f; j++)
+                to[j][i] = from[j][i] + g;
+        }
+        for (size_t j = 0; j < f; j++)
+            gpmc_search_normalize(to[j], k);
+        return;
+    }
+    for (size_t j = 0; j < f; j++)
+        if (move == j || move == f)
+            perturb(r, from[j], sg, k, to[j]);
+        else
+            memcpy(to[j], from[j], k * sizeof(double));
+}
+
+/* Parent q's crossing candidates (objective with `cell`, no aim): one free gated vector,
+ * drawn, and its piece's boundaries in s->cnorm, pre-activations nu_i.x in s->proj,
+ * |nu_i|^2 in s->nsq, cumulative weights 1 / (|nu_i.x| / |nu_i| + FLIP_REACH) in s->cum.
+ * Returns the total weight (0: no candidate); *vec the vector. */
+static int cross_weights(gpmc_search *s, const pool *p, size_t q, const size_t *tie,
+                         gsl_rng *r, size_t *vec, double *total)
+{
+    size_t k = s->k, f = 0, free_g[GPMC_SEARCH_MAX_TUPLE], cnt = 0;
+    *total = 0;
+    for (size_t g2 = 0; g2 < s->ng; g2++)
+        if (tie[s->gated[g2]] == s->gated[g2])
+            free_g[f++] = s->gated[g2];
+    if (f == 0)
+        return GPMC_OK;
+    *vec = free_g[f > 1 ? gsl_rng_uniform_int(r, f) : 0];
+    const double *x = p->t + (q * s->m + *vec) * k;
+    int st = s->obj.cell(s->obj.cell_ctx, x, s->cnorm, &cnt);
+    if (st != GPMC_OK)
+        return st;
+    cnt = cnt < s->obj.nnormals ? cnt : s->obj.nnormals;
+    s->nn = cnt;
+    if (cnt == 0)
+        return GPMC_OK;
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)cnt, (int)k, 1.0, s->cnorm, (int)k, x, 1,
+                0.0, s->proj, 1);
+    for (size_t i = 0; i < cnt; i++) {
+        const double *nu = s->cnorm + i * k;
+        double wn = gpmc_dot(nu, nu, k), g = 0;
+        s->nsq[i] = wn;
+        if (wn > 0)
+            g = 1 / (fabs(s->proj[i]) / sqrt(wn) + FLIP_REACH);
+        *total += g;
+        s->cum[i] = *total;
+    }
+    return GPMC_OK;
+}
+
+/* Child of parent q (to the batch's tuple b): vector `vec` moved just across a boundary
+ * drawn by weight (cross_weights current), the other vectors copied. */
+static void cross_child(gpmc_search *s, const pool *p, size_t q, const size_t *tie,
+                        size_t vec, double total, gsl_rng *r, size_t b)
+{
+    size_t k = s->k, lo = 0, hi = s->nn - 1;
+    for (size_t j = 0; j < s->m; j++)
+        if (tie[j] == j)
+            memcpy(s->buf + (j * s->batch + b) * k, p->t + (q * s->m + j) * k,
+                   k * sizeof(double));
+    double u = gsl_rng_uniform(r) * total;
+    while (lo < hi) { /* first i with cum[i] > u */
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->cum[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    const double *nu = s->cnorm + lo * k;
+    double a = s->proj[lo], wn = s->nsq[lo];
+    if (!(wn > 0))
+        return;
+    double target = (a > 0 ? -1 : 1) * FLIP_MARGIN * sqrt(wn), step = (target - a) / wn;
+    double *x = s->buf + (vec * s->batch + b) * k;
+    for (size_t c = 0; c < k; c++)
+        x[c] += step * nu[c];
+    gpmc_search_normalize(x, k);
+}
+
+/* Number of random moves for f free vectors (random_child). */
+static size_t random_moves(const size_t *tie, size_t m)
+{
+    size_t f = 0;
+    for (size_t j = 0; j < m; j++)
+        f += tie[j] == j;
+    return f >= 2 ? f + 2 : 1;
+}
+
+int gpmc_search_children(gpmc_search *s, const pool *p, size_t nb, const size_t *tie,
+                         gsl_rng *r)
+{
+    size_t np = p->len, nmoves = random_moves(tie, s->m);
+    int crossing = s->obj.cell && !s->obj.aim;
+    for (size_t q = 0; q < np && q < nb; q++) {
+        double total = p->sgn[q] != 0 && s->nn > 0 ? flip_weights(s, p, q, tie) : 0;
+        size_t vec = 0;
+        int st = crossing ? cross_weights(s, p, q, tie, r, &vec, &total) : GPMC_OK;
+        if (st != GPMC_OK)
+            return st;
+        for (size_t b = q, j = 0; b < nb; b += np, j++) {
+            s->parent[b] = q;
+            if (FLIP_EVERY > 0 && j % FLIP_EVERY == FLIP_EVERY - 1 && total > 0) {
+                if (crossing)
+                    cross_child(s, p, q, tie, vec, total, r, b);
+                else
+                    flip_child(s, p, q, tie, total, r, b);
+            } else {
+                random_child(s, p, q, j % nmoves, tie, r, b);
+            }
+        }
+    }
+    return GPMC_OK;
+}
