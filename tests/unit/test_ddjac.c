@@ -315,6 +315,19 @@ static void test_mc_mean_matches_sigma(void **state)
     assert_true(zarc > NSE);
     assert_true(zconv > NSE);
     assert_true(zorient > NSE);
+    /* Chunks need not follow samples: 5 channels a chunk, one call, the same draws give
+     * the same integer counts, so the same Gram to the last bit. */
+    static double gram5[n * n];
+    gpmc_ddjac *d5 = gpmc_ddjac_alloc(n, k, 5);
+    assert_non_null(d5);
+    assert_int_equal(gpmc_ddjac_set_kernel(d5, u), GPMC_OK);
+    gpmc_rng_seek(r0, SEED, 3, 0, 0);
+    gpmc_ddjac_gram_reset(d5);
+    gpmc_ddjac_gram_add_mc(d5, r0, S);
+    assert_int_equal(gpmc_ddjac_gram_samples(d5), S);
+    gpmc_ddjac_gram(d5, gram5);
+    assert_memory_equal(gram5, gram, sizeof gram);
+    gpmc_ddjac_free(d5);
     gpmc_rng_free(r0);
     gpmc_ddjac_free(d);
 }
