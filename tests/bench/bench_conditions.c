@@ -1,6 +1,6 @@
-/* Benchmark of the RRIC quadruple evaluator (rric_eval.h) and the R2WDC tuple evaluator
- * (r2wdc_eval.h), each against the BLAS measured in the same run, as bench_wdc does for
- * the WDC pair evaluator.
+/* Benchmark of the RRIC quadruple evaluator (rric_eval.h), the R2WDC tuple evaluator
+ * (r2wdc_eval.h) and the deep decoder's Monte Carlo Gram (ddjac.h), each against the BLAS
+ * measured in the same run, as bench_wdc does for the WDC pair evaluator.
  *
  * Neither evaluator exports a flop count, so the count here is of the GEMMs each makes per
  * batch, read off its source (all are C = A B^T, row-major):
@@ -15,6 +15,10 @@
  *         (k x nj x n, twice), K = CU CV^T (k x k x nj), B_U B_V^T (k x k x n) and
  *         B [e1 e2] (k x 2 x n, twice), bases of full rank k. Not counted: the two dgesvd's
  *         of n x k per tuple (LAPACK, not a GEMM), masks and Q.
+ *   ddjac (ddjac.c accumulate): per chunk of K channels one SYRK of the activations,
+ *         n(n+1) K flops (one triangle of the n x n x K product); its floor is dgemm on
+ *         that n x n x K shape at 2 n^2 K flops, so both rates are GFLOP/s of useful work.
+ *         Not counted: drawing C, the FFTs of U C and the activations.
  * For each size it prints the evaluator's rate, its effective GFLOP/s over that count, the
  * GFLOP/s of cblas_dgemm on exactly those shapes alone (what the evaluator would reach if
  * everything else were free) and the ratio in percent; first, the OpenBLAS kernel in use
@@ -27,11 +31,14 @@
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
  *   r2wdc_eval k=.. widths=a,b layer=.. batch=.. tuples_per_s=.. us_per_tuple=.. gflops=..
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
+ *   ddjac_eval n=.. k=.. chunk=.. samples_per_s=.. us_per_sample=.. gflops=..
+ *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
  * Usage: bench_conditions   (batches: rric 128, r2wdc 16, the experiments' defaults). One
  * BLAS thread. */
 #include "benchutil.h"
 
 #include "gpmc/blas_kernel.h"
+#include "gpmc/ddjac.h"
 #include "gpmc/error.h"
 #include "gpmc/measure.h"
 #include "gpmc/net.h"
@@ -257,6 +264,48 @@ static void bench_r2wdc(size_t k, size_t w1, size_t w2, size_t nb, gsl_rng *r)
     gpmc_net_free(net);
 }
 
+/* ---- ddjac ---------------------------------------------------------------------------- */
+
+typedef struct {
+    gpmc_ddjac *d;
+    gsl_rng *r;
+    size_t samples;
+} ddjac_bench;
+
+static void run_ddjac(void *p)
+{
+    ddjac_bench *b = p;
+    gpmc_ddjac_gram_reset(b->d);
+    gpmc_ddjac_gram_add_mc(b->d, b->r, b->samples);
+}
+
+/* Monte Carlo samples per second of Sigma_hat (draws, FFTs, activations, SYRK), as the
+ * experiment runs them: chunks of 256 channels, triangular kernel of width n/16. */
+static void bench_ddjac(size_t n, size_t k, size_t samples, gsl_rng *r)
+{
+    size_t chunk = 256;
+    gpmc_ddjac *d = gpmc_ddjac_alloc(n, k, chunk);
+    double *u = bench_xmalloc(WHO, n * sizeof *u);
+    gpmc_ddjac_kernel(GPMC_DDJAC_TRIANGULAR, (double)n / 16, n, u);
+    if (!d || gpmc_ddjac_set_kernel(d, u) != GPMC_OK) {
+        fprintf(stderr, WHO ": %s\n", gpmc_error_message());
+        exit(1);
+    }
+    ddjac_bench b = {.d = d, .r = r, .samples = samples};
+    double t_eval = bench_time_it(run_ddjac, &b, 1.5);
+    double chans = (double)k * (double)samples;
+    double gf = (double)n * (double)(n + 1) * chans / t_eval / 1e9;
+    gemms g = {.ns = 0};
+    add(&g, n, n, chunk, 1);
+    double gf_ref = gemm_gflops(&g, r);
+    printf("ddjac_eval n=%zu k=%zu chunk=%zu samples_per_s=%.0f us_per_sample=%.3f "
+           "gflops=%.2f dgemm_gflops=%.2f pct_of_dgemm=%.1f\n",
+           n, k, chunk, (double)samples / t_eval, 1e6 * t_eval / (double)samples, gf, gf_ref,
+           100 * gf / gf_ref);
+    free(u);
+    gpmc_ddjac_free(d);
+}
+
 int main(int argc, char **argv)
 {
     gpmc_blas_kernel_select(argc, argv); /* as gpmc does: may re-execute the benchmark */
@@ -269,6 +318,7 @@ int main(int argc, char **argv)
     bench_rric(5, 20, 100, 50, 128, r);  /* rric's experiment defaults */
     bench_r2wdc(20, 700, 600, 16, r);    /* the paper's 2-layer setting (App. H) */
     bench_r2wdc(5, 50, 40, 16, r);
+    bench_ddjac(128, 32, 256, r); /* jobs/specs/ddjac_samples.ini's n and channels */
     gpmc_rng_free(r);
     return 0;
 }
