@@ -77,14 +77,15 @@ static const gpmc_param_def params[] = {
 
 enum {
     F_EPS_HAT, F_EPS6, F_EPS7, F_EPS_RANDOM, F_DEV_MEAN, F_DEV_Q50, F_DEV_Q90, F_DEV_Q99,
-    F_ALPHA, F_ALPHA_MC, F_THETA_HX, F_THETA_MY, F_EVALS, F_WHX, F_WMY, F_W6HX, F_W6MY,
-    F_W7HX, F_W7MY, F_B, F_C, NFIELDS
+    F_ALPHA, F_ALPHA_MC, F_THETA_HX, F_THETA_MY, F_EVALS,
+    F_W, F_W6 = F_W + 4, F_W7 = F_W6 + 4, /* each: h, x, m, y */
+    F_B = F_W7 + 4, F_C, NFIELDS
 };
 
 static const gpmc_field_def fields[] = {
     {"eps_hat", NULL, NULL, "eps", 0, "1",
      "max(eps_6, eps_7): the largest joint-WDC deviation found over all evaluated tuples, a "
-     "certified lower bound on the joint-WDC constant, attained at witness_hx, witness_my"},
+     "certified lower bound on the joint-WDC constant, attained at witness_h, _x, _m, _y"},
     {"eps_6", NULL, NULL, NULL, 0, "1",
      "largest ell||B+h^T diag(C+m m . C+y y) B+x - (alpha/ell)(m^T Q_my y) Q_hx||/(|m||y|) "
      "found (Hand-Joshi eq. 6): a lower bound on its sup, attained at witness6_*"},
@@ -109,12 +110,18 @@ static const gpmc_field_def fields[] = {
     {"theta_my", NULL, NULL, NULL, 0, "rad", "angle between witness m and y"},
     {"tuples_evaluated", NULL, NULL, NULL, 0, "tuples",
      "tuples whose deviations were computed (tuples + angles + search)"},
-    {"witness_hx", "2,n", NULL, NULL, 0, "1", "unit rows h, x of the tuple attaining eps_hat"},
-    {"witness_my", "2,p", NULL, NULL, 0, "1", "unit rows m, y of the tuple attaining eps_hat"},
-    {"witness6_hx", "2,n", NULL, NULL, 0, "1", "unit rows h, x of the tuple attaining eps_6"},
-    {"witness6_my", "2,p", NULL, NULL, 0, "1", "unit rows m, y of the tuple attaining eps_6"},
-    {"witness7_hx", "2,n", NULL, NULL, 0, "1", "unit rows h, x of the tuple attaining eps_7"},
-    {"witness7_my", "2,p", NULL, NULL, 0, "1", "unit rows m, y of the tuple attaining eps_7"},
+    {"witness_h", "n", NULL, NULL, 0, "1", "unit h of the tuple attaining eps_hat"},
+    {"witness_x", "n", NULL, NULL, 0, "1", "unit x of the tuple attaining eps_hat"},
+    {"witness_m", "p", NULL, NULL, 0, "1", "unit m of the tuple attaining eps_hat"},
+    {"witness_y", "p", NULL, NULL, 0, "1", "unit y of the tuple attaining eps_hat"},
+    {"witness6_h", "n", NULL, NULL, 0, "1", "unit h of the tuple attaining eps_6"},
+    {"witness6_x", "n", NULL, NULL, 0, "1", "unit x of the tuple attaining eps_6"},
+    {"witness6_m", "p", NULL, NULL, 0, "1", "unit m of the tuple attaining eps_6"},
+    {"witness6_y", "p", NULL, NULL, 0, "1", "unit y of the tuple attaining eps_6"},
+    {"witness7_h", "n", NULL, NULL, 0, "1", "unit h of the tuple attaining eps_7"},
+    {"witness7_x", "n", NULL, NULL, 0, "1", "unit x of the tuple attaining eps_7"},
+    {"witness7_m", "p", NULL, NULL, 0, "1", "unit m of the tuple attaining eps_7"},
+    {"witness7_y", "p", NULL, NULL, 0, "1", "unit y of the tuple attaining eps_7"},
     {"B", "ell,n", "store_matrices", NULL, 0, "1", "the sampled B (rows b_i)"},
     {"C", "ell,p", "store_matrices", NULL, 0, "1", "the sampled C (rows c_i)"},
 };
@@ -234,14 +241,17 @@ static double sample_rows(gsl_rng *r, int truncated, size_t ell, size_t dim, dou
     return alpha;
 }
 
-/* Rows (a, b) of a witness: blocks [off, off + len) of u and v, normalised. */
-static void witness_rows(const double *u, const double *v, size_t off, size_t len, double *out)
+/* The witness fields f0..f0+3 = h, x, m, y: the blocks of u = (h, m), v = (x, y),
+ * normalised. */
+static void witness_out(gpmc_record *rec, size_t f0, const double *u, const double *v,
+                        size_t n, size_t p)
 {
-    for (int r = 0; r < 2; r++) {
-        const double *s = (r == 0 ? u : v) + off;
-        double nr = gpmc_nrm2(s, len);
+    const double *src[4] = {u, v, u + n, v + n};
+    for (int j = 0; j < 4; j++) {
+        size_t len = j < 2 ? n : p;
+        double *out = gpmc_record_field(rec, f0 + (size_t)j), nr = gpmc_nrm2(src[j], len);
         for (size_t i = 0; i < len; i++)
-            out[r * len + i] = nr > 0 ? s[i] / nr : 0;
+            out[i] = nr > 0 ? src[j][i] / nr : 0;
     }
 }
 
@@ -338,19 +348,15 @@ static int jwdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_reco
     gpmc_record_set(rec, F_ALPHA, alpha);
     gpmc_record_set(rec, F_ALPHA_MC, tb * tc);
     gpmc_record_set(rec, F_EVALS, (double)gpmc_search_evaluated(ws->srch));
-    double *whx = gpmc_record_field(rec, F_WHX), *wmy = gpmc_record_field(rec, F_WMY);
-    witness_rows(bu, bv, 0, n, whx);
-    witness_rows(bu, bv, n, p, wmy);
-    gpmc_record_set(rec, F_THETA_HX, gpmc_angle(whx, whx + n, n));
-    gpmc_record_set(rec, F_THETA_MY, gpmc_angle(wmy, wmy + p, p));
-    if (e6 >= 0) {
-        witness_rows(u6, v6, 0, n, gpmc_record_field(rec, F_W6HX));
-        witness_rows(u6, v6, n, p, gpmc_record_field(rec, F_W6MY));
-    }
-    if (e7 >= 0) {
-        witness_rows(u7, v7, 0, n, gpmc_record_field(rec, F_W7HX));
-        witness_rows(u7, v7, n, p, gpmc_record_field(rec, F_W7MY));
-    }
+    witness_out(rec, F_W, bu, bv, n, p);
+    gpmc_record_set(rec, F_THETA_HX, gpmc_angle(gpmc_record_field(rec, F_W),
+                                                gpmc_record_field(rec, F_W + 1), n));
+    gpmc_record_set(rec, F_THETA_MY, gpmc_angle(gpmc_record_field(rec, F_W + 2),
+                                                gpmc_record_field(rec, F_W + 3), p));
+    if (e6 >= 0)
+        witness_out(rec, F_W6, u6, v6, n, p);
+    if (e7 >= 0)
+        witness_out(rec, F_W7, u7, v7, n, p);
     if (rec->layout->len[F_B] > 0)
         memcpy(gpmc_record_field(rec, F_B), ws->b, ell * n * sizeof(double));
     if (rec->layout->len[F_C] > 0)

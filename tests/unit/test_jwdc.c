@@ -422,17 +422,18 @@ static void check_record(run *r, const config *c)
     for (size_t i = 0; i < ell; i++)
         sc = fmax(sc, fmax(dot(b + i * n, b + i * n, n), dot(cm + i * p, cm + i * p, p)));
     double tol = 1e-13 * (1 + (double)ell * (double)ell * sc * sc) + 1e-14;
-    static const char *wits[3][2] = {{"witness_hx", "witness_my"}, {"witness6_hx", "witness6_my"},
-                                     {"witness7_hx", "witness7_my"}};
+    static const char *pre[3] = {"witness", "witness6", "witness7"}, *vec = "hxmy";
     double vals[3];
     for (int w = 0; w < 3; w++) {
-        const double *hx = exp_arr(r, wits[w][0]), *my = exp_arr(r, wits[w][1]);
-        double e6, e7, margin;
-        for (int q = 0; q < 2; q++) {
-            assert_close(norm(hx + q * n, n), 1, 1e-14);
-            assert_close(norm(my + q * p, p), 1, 1e-14);
+        const double *wv[4];
+        char name[32];
+        for (int j = 0; j < 4; j++) {
+            snprintf(name, sizeof name, "%s_%c", pre[w], vec[j]);
+            wv[j] = exp_arr(r, name);
+            assert_close(norm(wv[j], j < 2 ? n : p), 1, 1e-14);
         }
-        ref_jwdc(b, cm, ell, n, p, alpha, hx, hx + n, my, my + p, 0, &e6, &e7, &margin);
+        double e6, e7, margin;
+        ref_jwdc(b, cm, ell, n, p, alpha, wv[0], wv[1], wv[2], wv[3], 0, &e6, &e7, &margin);
         assert_true(margin > 1e-12); /* no mask within rounding of flipping */
         vals[w] = w == 0 ? fmax(e6, e7) : w == 1 ? e6 : e7;
     }
@@ -445,9 +446,10 @@ static void check_record(run *r, const config *c)
     assert_true(exp_get(r, "dev_q99") >= exp_get(r, "dev_q90"));
     assert_true(exp_get(r, "dev_q90") >= exp_get(r, "dev_q50"));
     assert_true(exp_get(r, "tuples_evaluated") == (double)(c->tuples + c->angles + c->search));
-    const double *hx = exp_arr(r, "witness_hx"), *my = exp_arr(r, "witness_my");
-    assert_close(exp_get(r, "theta_hx"), gpmc_angle(hx, hx + n, n), 1e-15);
-    assert_close(exp_get(r, "theta_my"), gpmc_angle(my, my + p, p), 1e-15);
+    assert_close(exp_get(r, "theta_hx"),
+                 gpmc_angle(exp_arr(r, "witness_h"), exp_arr(r, "witness_x"), n), 1e-15);
+    assert_close(exp_get(r, "theta_my"),
+                 gpmc_angle(exp_arr(r, "witness_m"), exp_arr(r, "witness_y"), p), 1e-15);
 }
 
 static void test_witness_recompute(void **state)
