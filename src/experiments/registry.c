@@ -8,6 +8,7 @@ extern const gpmc_experiment gpmc_exp_r2wdc;
 extern const gpmc_experiment gpmc_exp_rric;
 extern const gpmc_experiment gpmc_exp_cs;
 extern const gpmc_experiment gpmc_exp_landscape;
+extern const gpmc_experiment gpmc_exp_cwdc;
 extern const gpmc_experiment gpmc_exp_synthetic;
 
 const gpmc_experiment *const gpmc_experiments[] = {
@@ -16,6 +17,7 @@ const gpmc_experiment *const gpmc_experiments[] = {
     &gpmc_exp_rric,
     &gpmc_exp_cs,
     &gpmc_exp_landscape,
+    &gpmc_exp_cwdc,
     &gpmc_exp_synthetic,
     NULL,
 };
