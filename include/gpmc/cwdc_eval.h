@@ -19,7 +19,8 @@
  * blockdiag(Q_{x_j, y_j}) and dev = max_j of W~'s WDC deviation at (x_j, y_j) (Sup.8).
  *
  * Batched like gpmc_wdc_eval: Z = [X; Y] W^T one GEMM, the masks, then masks times the
- * N x k(k+1)/2 stacked packed outer products one GEMM; E per pair from the L windows.
+ * stacked packed outer products restricted to each row's window, one GEMM per distinct window;
+ * E per pair from the windows.
  * Code: src/numerics/cwdc_eval.c. */
 #ifndef GPMC_CWDC_EVAL_H
 #define GPMC_CWDC_EVAL_H
@@ -67,7 +68,8 @@ int gpmc_cwdc_eval_pairs(gpmc_cwdc_eval *ev, const double *x, const double *y, s
 int gpmc_cwdc_eval_matrix(gpmc_cwdc_eval *ev, size_t b, const double *x, const double *y,
                           double *out);
 
-/* Flops of the two GEMMs per pair (2 * 2 N k + 2 N k(k+1)/2): benchmarks divide by time. */
+/* Flops of the GEMMs per pair (2 * 2 N k + 2 N kw(kw+1)/2, kw = c0 ceil(q/s), an upper
+ * count): benchmarks divide by time. */
 double gpmc_cwdc_gemm_flops(const gpmc_cwdc_shape *sh);
 
 /* The shared search's objective: pairs (x, y) in R^k, both gated, aimed by the deviation
