@@ -29,8 +29,9 @@
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
  *   cwdc_eval c0=.. c1=.. d0=.. s=.. q=.. batch=.. pairs_per_s=.. us_per_pair=.. gflops=..
  *             dgemm_gflops=.. pct_of_dgemm=..   (cwdc_eval.c: Z = [X; Y] W^T, 2nb x N x k,
- *             and masks times the stacked outer products, nb x k(k+1)/2 x N; not counted:
- *             the windows' Q and the k x k eigensolver per pair)
+ *             and per window masks times the window's stacked outer products, counted as
+ *             nb x kw(kw+1)/2 x N at the largest window; not counted: the windows' Q and
+ *             the k x k eigensolver per pair)
  * Usage: bench_conditions   (batches: rric 128, r2wdc 16, the experiments' defaults). One
  * BLAS thread. */
 #include "benchutil.h"
@@ -301,7 +302,10 @@ static void bench_cwdc(gpmc_cwdc_shape sh, size_t nb, gsl_rng *r)
     double t_eval = bench_time_it(run_cwdc, &b, 1.5);
     gemms g = {.ns = 0};
     add(&g, 2 * nb, N, k, 1);
-    add(&g, nb, k * (k + 1) / 2, N, 1);
+    /* The windows' GEMMs (nb x kw(kw+1)/2 x R_J, sum R_J = N) as one shape at the largest
+     * window kw = c0 ceil(q/s): the same count as gpmc_cwdc_gemm_flops, an upper one. */
+    size_t kw = sh.c0 * ((sh.q + sh.s - 1) / sh.s);
+    add(&g, nb, kw * (kw + 1) / 2, N, 1);
     char what[128];
     snprintf(what, sizeof what, "cwdc_eval c0=%zu c1=%zu d0=%zu s=%zu q=%zu batch=%zu", sh.c0,
              sh.c1, sh.d0, sh.s, sh.q, nb);
