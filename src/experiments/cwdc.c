@@ -136,13 +136,16 @@ static size_t cwdc_workspace_bytes(const gpmc_point *pt)
     return gpmc_size_add(bytes, gpmc_size_mul(d, sizeof(double)));
 }
 
-/* Per evaluated pair: the masked Gram N k(k+1)/2, pre-activations 2 N k, the k x k
- * eigensolver k^3 and the windows' Q; W~'s search (q = s) is small beside it. */
+/* Per evaluated pair: the pre-activations 2 N k, the windows' masked Grams N kw(kw+1)/2
+ * (kw = c0 ceil(q/s)), E and the deviation matrix k^2 per window, and the eigensolver: k^3,
+ * or d0 c0^3 for q = s (the blocks); W~'s search (q = s) is small beside it. */
 static double cwdc_trial_cost(const gpmc_point *pt)
 {
     gpmc_cwdc_shape sh = shape_of(pt);
     double N = (double)gpmc_cwdc_rows(&sh), k = (double)gpmc_cwdc_cols(&sh);
-    double per = N * k * (k + 1) / 2 + 2 * N * k + k * k * k + k * k;
+    double c0 = (double)sh.c0, kw = c0 * (double)((sh.q + sh.s - 1) / sh.s);
+    double eig = sh.q == sh.s ? (double)sh.d0 * c0 * c0 * c0 : k * k * k;
+    double per = N * kw * (kw + 1) / 2 + 2 * N * k + 2 * (double)sh.d0 * k * k + eig;
     double evals = (double)psz(pt, P_PAIRS) + (double)psz(pt, P_ANGLES) + (double)psz(pt, P_SEARCH);
     return (sh.q == sh.s ? 1.1 : 1.0) * evals * per + N * k;
 }

@@ -5,7 +5,8 @@
  *   G_J = M[:, R_J] O_J, O_J row r = packed upper triangle of (w_r restricted to J)
  *                                              one dgemm, B x kw(kw+1)/2, kw = c0 |J|
  *   dev_b = || sum_J P_J^T (unpack(G_J,b) - |R_J| sigma^2 Q(x_J, y_J)) P_J ||.
- * There are at most d0 + ceil(q/s) distinct windows, each of kw <= c0 ceil(q/s)
+ * There are at most 2 d0 - 1 distinct windows (as t grows, each change moves the
+ * window's first or last position up by one), each of kw <= c0 ceil(q/s)
  * coordinates, so the stacked products take N kw^2/2, not N k^2/2 (a row's outer product
  * lives on its window). For q = s the deviation is block diagonal (positions j), and its
  * norm is the max of the d0 c0 x c0 blocks' norms (Sup.8), not one k x k eigensolver. */
@@ -95,7 +96,7 @@ size_t gpmc_cwdc_eval_bytes(const gpmc_cwdc_shape *sh, size_t batch)
         return SIZE_MAX;
     size_t kw = kw_max(sh);
     size_t P = kw % 2 == 0 ? gpmc_size_mul(kw / 2, kw + 1) : gpmc_size_mul(kw, (kw + 1) / 2);
-    size_t nwin = gpmc_size_add(sh->d0, (sh->q + sh->s - 1) / sh->s);
+    size_t nwin = gpmc_size_mul(2, sh->d0); /* distinct windows: at most 2 d0 - 1 */
     size_t d = gpmc_size_mul(N, P);
     P = gpmc_size_mul(nwin, P); /* the windows' packed Grams */
     d = gpmc_size_add(d, gpmc_size_mul(gpmc_size_mul(2, batch), k));

@@ -302,6 +302,8 @@ static void dense_case(size_t c0, size_t c1, size_t d0, size_t s, size_t q)
         gpmc_rng_unit_vector(rg, y, k);
         dense = fmax(dense, naive_dev(&sh, w, sigma2, x, y, g, qq, eig));
     }
+    print_message("cwdc (c0 %zu, c1 %zu, d0 %zu, s %zu, q %zu): eps_hat %.4f, dense %.4f (%zu pairs), "
+                  "ratio %.3f\n", c0, c1, d0, s, q, eps, dense, budget, eps / dense);
     if (!(eps >= 0.95 * dense))
         fail_msg("eps_hat %.6g < 0.95 x dense %.6g", eps, dense);
     gpmc_rng_free(rg);
@@ -315,6 +317,7 @@ static void test_dense_search(void **state)
     (void)state;
     dense_case(1, 3, 2, 1, 2); /* q > s, k = 2 */
     dense_case(1, 2, 3, 2, 2); /* q = s, k = 3 */
+    dense_case(2, 3, 2, 1, 2); /* q > s, k = 4 */
 }
 
 static void test_check(void **state)
