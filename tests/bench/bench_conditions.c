@@ -33,12 +33,18 @@
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
  *   ddjac_eval n=.. k=.. chunk=.. samples_per_s=.. us_per_sample=.. gflops=..
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
+ *   cwdc_eval c0=.. c1=.. d0=.. s=.. q=.. batch=.. pairs_per_s=.. us_per_pair=.. gflops=..
+ *             dgemm_gflops=.. pct_of_dgemm=..   (cwdc_eval.c: Z = [X; Y] W^T, 2nb x N x k,
+ *             and per window masks times the window's stacked outer products, counted as
+ *             nb x kw(kw+1)/2 x N at the largest window; not counted: the windows' Q and
+ *             the k x k eigensolver per pair)
  * Usage: bench_conditions   (batches: rric 128, r2wdc 16, the experiments' defaults). One
  * BLAS thread. */
 #include "benchutil.h"
 
 #include "gpmc/blas_kernel.h"
 #include "gpmc/ddjac.h"
+#include "gpmc/cwdc_eval.h"
 #include "gpmc/error.h"
 #include "gpmc/measure.h"
 #include "gpmc/net.h"
@@ -306,6 +312,60 @@ static void bench_ddjac(size_t n, size_t k, size_t samples, gsl_rng *r)
     gpmc_ddjac_free(d);
 }
 
+/* ---- cwdc ----------------------------------------------------------------------------- */
+
+typedef struct {
+    gpmc_cwdc_eval *ev;
+    const double *x, *y;
+    size_t nb;
+    double *val;
+} cwdc_bench;
+
+static void run_cwdc(void *p)
+{
+    cwdc_bench *b = p;
+    if (gpmc_cwdc_eval_pairs(b->ev, b->x, b->y, b->nb, b->val) != GPMC_OK) {
+        fprintf(stderr, WHO ": %s\n", gpmc_error_message());
+        exit(1);
+    }
+}
+
+static void bench_cwdc(gpmc_cwdc_shape sh, size_t nb, gsl_rng *r)
+{
+    size_t N = gpmc_cwdc_rows(&sh), k = gpmc_cwdc_cols(&sh), nf = sh.c1 * sh.c0 * sh.q;
+    gpmc_cwdc_eval *ev = gpmc_cwdc_eval_alloc(&sh, nb);
+    double *f = bench_xmalloc(WHO, nf * sizeof(double));
+    double *w = bench_xmalloc(WHO, N * k * sizeof(double));
+    if (!ev) {
+        fprintf(stderr, WHO ": cwdc evaluator: out of memory\n");
+        exit(1);
+    }
+    double sigma2 = 1.0 / (double)(sh.c1 * sh.q);
+    gpmc_rng_gaussian(r, sqrt(sigma2), f, nf);
+    gpmc_cwdc_build(&sh, f, w);
+    gpmc_cwdc_eval_set_w(ev, w, sigma2);
+    double *t[2];
+    unit_rows(t, 2, nb, k, r);
+    cwdc_bench b = {.ev = ev, .x = t[0], .y = t[1], .nb = nb,
+                    .val = bench_xmalloc(WHO, nb * sizeof(double))};
+    double t_eval = bench_time_it(run_cwdc, &b, 1.5);
+    gemms g = {.ns = 0};
+    add(&g, 2 * nb, N, k, 1);
+    /* The windows' GEMMs (nb x kw(kw+1)/2 x R_J, sum R_J = N) as one shape at the largest
+     * window kw = c0 ceil(q/s): the same count as gpmc_cwdc_gemm_flops, an upper one. */
+    size_t kw = sh.c0 * ((sh.q + sh.s - 1) / sh.s);
+    add(&g, nb, kw * (kw + 1) / 2, N, 1);
+    char what[128];
+    snprintf(what, sizeof what, "cwdc_eval c0=%zu c1=%zu d0=%zu s=%zu q=%zu batch=%zu", sh.c0,
+             sh.c1, sh.d0, sh.s, sh.q, nb);
+    print_result(what, "pair", nb, t_eval, &g, r);
+    free_rows(t, 2);
+    free(b.val);
+    free(f);
+    free(w);
+    gpmc_cwdc_eval_free(ev);
+}
+
 int main(int argc, char **argv)
 {
     gpmc_blas_kernel_select(argc, argv); /* as gpmc does: may re-execute the benchmark */
@@ -319,6 +379,7 @@ int main(int argc, char **argv)
     bench_r2wdc(20, 700, 600, 16, r);    /* the paper's 2-layer setting (App. H) */
     bench_r2wdc(5, 50, 40, 16, r);
     bench_ddjac(128, 32, 256, r); /* jobs/specs/ddjac_samples.ini's n and channels */
+    bench_cwdc((gpmc_cwdc_shape){4, 32, 8, 2, 3}, 32, r); /* cwdc_channels.ini's kernel 3, d0 8 */
     gpmc_rng_free(r);
     return 0;
 }
