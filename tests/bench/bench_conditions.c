@@ -33,6 +33,8 @@
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
  *   ddjac_eval n=.. k=.. chunk=.. samples_per_s=.. us_per_sample=.. gflops=..
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
+ *   jwdc_eval ell=.. n=.. p=.. batch=.. tuples_per_s=.. us_per_tuple=.. gflops=..
+ *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
  *   cwdc_eval c0=.. c1=.. d0=.. s=.. q=.. batch=.. pairs_per_s=.. us_per_pair=.. gflops=..
  *             dgemm_gflops=.. pct_of_dgemm=..   (cwdc_eval.c: Z = [X; Y] W^T, 2nb x N x k,
  *             and per window masks times the window's stacked outer products, counted as
@@ -46,10 +48,12 @@
 #include "gpmc/ddjac.h"
 #include "gpmc/cwdc_eval.h"
 #include "gpmc/error.h"
+#include "gpmc/jwdc_eval.h"
 #include "gpmc/measure.h"
 #include "gpmc/net.h"
 #include "gpmc/r2wdc_eval.h"
 #include "gpmc/rng.h"
+#include "gpmc/theory.h"
 #include "gpmc/rric_eval.h"
 
 #include <gsl/gsl_cblas.h>
@@ -366,6 +370,59 @@ static void bench_cwdc(gpmc_cwdc_shape sh, size_t nb, gsl_rng *r)
     gpmc_cwdc_eval_free(ev);
 }
 
+/* ---- jwdc ------------------------------------------------------------------------------ */
+
+typedef struct {
+    gpmc_jwdc_eval *ev;
+    const double *u, *v;
+    size_t nb;
+    double *e6, *e7;
+} jwdc_bench;
+
+static void run_jwdc(void *p)
+{
+    jwdc_bench *b = p;
+    if (gpmc_jwdc_eval_tuples(b->ev, b->u, b->v, b->nb, b->e6, b->e7) != GPMC_OK) {
+        fprintf(stderr, WHO ": %s\n", gpmc_error_message());
+        exit(1);
+    }
+}
+
+/* Truncated rows for B (ell x n) and C (ell x p), tuples (u, v) = ((h, m), (x, y)). */
+static void bench_jwdc(size_t ell, size_t n, size_t p, size_t nb, gsl_rng *r)
+{
+    gpmc_jwdc_eval *ev = gpmc_jwdc_eval_alloc(ell, n, p, nb);
+    double *bm = bench_xmalloc(WHO, ell * n * sizeof(double));
+    double *cm = bench_xmalloc(WHO, ell * p * sizeof(double));
+    if (!ev) {
+        fprintf(stderr, WHO ": jwdc evaluator: out of memory\n");
+        exit(1);
+    }
+    double sigma = 1 / sqrt((double)ell);
+    gpmc_rng_truncated_rows(r, sigma, 3 * sqrt((double)n / (double)ell), ell, n, bm);
+    gpmc_rng_truncated_rows(r, sigma, 3 * sqrt((double)p / (double)ell), ell, p, cm);
+    gpmc_jwdc_eval_set(ev, bm, cm, gpmc_theory_alpha_truncated(n) * gpmc_theory_alpha_truncated(p));
+    double *t[2];
+    unit_rows(t, 2, nb, n + p, r);
+    jwdc_bench b = {.ev = ev, .u = t[0], .v = t[1], .nb = nb,
+                    .e6 = bench_xmalloc(WHO, nb * sizeof(double)),
+                    .e7 = bench_xmalloc(WHO, nb * sizeof(double))};
+    double t_eval = bench_time_it(run_jwdc, &b, 1.5);
+    /* include/gpmc/jwdc_eval.h: [H; X] B^T, [M; Y] C^T, then the outer-product weights
+     * against the packed b_i b_i^T and c_i c_i^T */
+    gemms g = {.ns = 0};
+    add(&g, 2 * nb, ell, n, 1);
+    add(&g, 2 * nb, ell, p, 1);
+    add(&g, nb, n * (n + 1) / 2, ell, 1);
+    add(&g, nb, p * (p + 1) / 2, ell, 1);
+    char what[128];
+    snprintf(what, sizeof what, "jwdc_eval ell=%zu n=%zu p=%zu batch=%zu", ell, n, p, nb);
+    print_result(what, "tuple", nb, t_eval, &g, r);
+    free_rows(t, 2);
+    free(b.e6), free(b.e7), free(bm), free(cm);
+    gpmc_jwdc_eval_free(ev);
+}
+
 int main(int argc, char **argv)
 {
     gpmc_blas_kernel_select(argc, argv); /* as gpmc does: may re-execute the benchmark */
@@ -378,6 +435,7 @@ int main(int argc, char **argv)
     bench_rric(5, 20, 100, 50, 128, r);  /* rric's experiment defaults */
     bench_r2wdc(20, 700, 600, 16, r);    /* the paper's 2-layer setting (App. H) */
     bench_r2wdc(5, 50, 40, 16, r);
+    bench_jwdc(1600, 4, 4, 128, r); /* jobs/specs/jwdc_ell.ini's n, p at a middle ell */
     bench_ddjac(128, 32, 256, r); /* jobs/specs/ddjac_samples.ini's n and channels */
     bench_cwdc((gpmc_cwdc_shape){4, 32, 8, 2, 3}, 32, r); /* cwdc_channels.ini's kernel 3, d0 8 */
     gpmc_rng_free(r);

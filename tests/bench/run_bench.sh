@@ -122,7 +122,7 @@ fi
 # pairs above: each rate next to dgemm on the evaluator's own GEMM shapes and the square
 # dgemm, both measured in the same process, and the BLAS kernel that ran.
 if [ "$peer_only" = 0 ] && [ -x "$BUILD/bench/bench_conditions" ]; then
-    echo "== C: $BUILD/bench/bench_conditions (RRIC, R2WDC and convolutional WDC evaluators, ddjac Monte Carlo Gram; one thread)"
+    echo "== C: $BUILD/bench/bench_conditions (RRIC, R2WDC, joint and convolutional WDC evaluators, ddjac Monte Carlo Gram; one thread)"
     cond_out=$(env -u OPENBLAS_CORETYPE -u GPMC_BLAS_REEXEC -u GPMC_BLAS_REEXEC_DONE "$BUILD/bench/bench_conditions")
     echo "$cond_out"
     echo "== conditions vs dgemm (same run; GFLOP/s over each evaluator's GEMMs)"
