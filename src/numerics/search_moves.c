@@ -85,21 +85,29 @@ static double flip_weights(gpmc_search *s, const pool *p, size_t q, const size_t
     return total;
 }
 
+/* The index i of a draw with probability (cum[i] - cum[i-1]) / total: the first i with
+ * cum[i] > u, u uniform on [0, total) (one draw). */
+static size_t draw_weighted(const double *cum, size_t n, double total, gsl_rng *r)
+{
+    size_t lo = 0, hi = n - 1;
+    double u = gsl_rng_uniform(r) * total;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /* Child of parent q (written to the batch's tuple b) by the crossing of a hyperplane
  * drawn by weight (s->proj, s->cum current). */
 static void flip_child(gpmc_search *s, const pool *p, size_t q, const size_t *tie,
                        double total, gsl_rng *r, size_t b)
 {
-    size_t k = s->k, ng = s->ng, nc = ng + 1, lo = 0, hi = s->nn - 1;
-    double u = gsl_rng_uniform(r) * total;
-    while (lo < hi) { /* first i with cum[i] > u */
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->cum[mid] > u)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    size_t i = lo;
+    size_t k = s->k, ng = s->ng, nc = ng + 1;
+    size_t i = draw_weighted(s->cum, s->nn, total, r);
     const double *wi = s->normals + i * k, *pi = s->proj + nc * i;
     double wn = s->nsq[i], target = FLIP_MARGIN * sqrt(wn);
     for (size_t j = 0; j < s->m; j++)
@@ -207,21 +215,14 @@ static int cross_weights(gpmc_search *s, const pool *p, size_t q, const size_t *
 static void cross_child(gpmc_search *s, const pool *p, size_t q, const size_t *tie,
                         size_t vec, double total, gsl_rng *r, size_t b)
 {
-    size_t k = s->k, lo = 0, hi = s->nn - 1;
+    size_t k = s->k;
     for (size_t j = 0; j < s->m; j++)
         if (tie[j] == j)
             memcpy(s->buf + (j * s->batch + b) * k, p->t + (q * s->m + j) * k,
                    k * sizeof(double));
-    double u = gsl_rng_uniform(r) * total;
-    while (lo < hi) { /* first i with cum[i] > u */
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->cum[mid] > u)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    const double *nu = s->cnorm + lo * k;
-    double a = s->proj[lo], wn = s->nsq[lo];
+    size_t i = draw_weighted(s->cum, s->nn, total, r);
+    const double *nu = s->cnorm + i * k;
+    double a = s->proj[i], wn = s->nsq[i];
     if (!(wn > 0))
         return;
     double target = (a > 0 ? -1 : 1) * FLIP_MARGIN * sqrt(wn), step = (target - a) / wn;

@@ -84,7 +84,8 @@ gpmc_wdc_eval *gpmc_wdc_eval_alloc(size_t n, size_t k, size_t batch)
     ev->q = malloc(k * k * sizeof(double));
     ev->dm = malloc(k * k * sizeof(double));
     ev->eig = gpmc_symeig_alloc(k);
-    if (!ev->op || !ev->xy || !ev->z || !ev->mask || !ev->g || !ev->cv || !ev->sv || !ev->q || !ev->dm || !ev->eig) {
+    if (!ev->op || !ev->xy || !ev->z || !ev->mask || !ev->g || !ev->cv || !ev->sv || !ev->q ||
+        !ev->dm || !ev->eig) {
         gpmc_wdc_eval_free(ev);
         return NULL;
     }
