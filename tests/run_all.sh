@@ -15,12 +15,16 @@ trap 'rm -rf "$log"' EXIT
 
 add() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
-# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)".
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)". The binaries are
+# independent (each its own files and streams): they run one per core at a time, then are
+# reported in name order.
+ls "$BUILD"/tests/test_* 2>/dev/null | xargs -r -P "$(nproc 2>/dev/null || echo 2)" -I{} \
+    sh -c 't="$1"; n=$(basename "$t"); [ -x "$t" ] || exit 0; "$t" >"$2/$n.out" 2>&1; echo $? >"$2/$n.rc"' \
+    unit {} "$log"
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
-    "$t" >"$log/$name.out" 2>&1
-    rc=$?
+    rc=$(cat "$log/$name.rc" 2>/dev/null || echo 1)
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)
     p=${p:-0}; f=${f:-0}

@@ -11,6 +11,11 @@ cp "$tmp/a.h5" "$tmp/a0.h5"
 
 "$GPMC" resume "$tmp/a.h5" 2>"$tmp/errA" & pidA=$!
 wait_for "$tmp/a.h5.lock"
+# The holder is stopped (it keeps its lock) while the three writers below try, so it cannot
+# finish first however slow the machine: each must be refused by the lock itself (under
+# ASan on a loaded machine a 120-trial resume ended before the merge started, which then
+# rightly overwrote the finished file).
+kill -STOP $pidA
 start=$(date +%s)
 "$GPMC" resume "$tmp/a.h5" 2>"$tmp/errB"; rc=$?
 el=$(( $(date +%s) - start ))
@@ -29,6 +34,7 @@ lim=2; case $BUILD in *asan*) lim=8 ;; esac
 [ $rc -eq 2 ] && grep -q "being written by process" "$tmp/errD" \
     && ok "merge --force onto a file being resumed is refused (exit 2)" \
     || notok "merge --force onto a resumed file" "rc=$rc $(cat "$tmp/errD")"
+kill -CONT $pidA
 wait $pidA; rc=$?
 "$GPMC" run "$tmp/s.ini" -o "$tmp/ref.h5" 2>/dev/null
 [ $rc -eq 0 ] && [ ! -e "$tmp/a.h5.lock" ] && same "$tmp/a.h5" "$tmp/ref.h5" trials points \
