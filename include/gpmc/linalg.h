@@ -27,4 +27,8 @@ size_t gpmc_norm2_worksize(size_t rows, size_t cols);
 double gpmc_dot(const double *x, const double *y, size_t n);
 double gpmc_nrm2(const double *x, size_t n);
 
+/* Row i of op (rows x k(k+1)/2): the packed upper triangle of a_i a_i^T, row-major order
+ * (a: rows x k). The masked-Gram evaluators (wdc, jwdc) multiply masks by it. */
+void gpmc_packed_outer_rows(const double *a, size_t rows, size_t k, double *op);
+
 #endif

@@ -146,24 +146,12 @@ gpmc_jwdc_eval *gpmc_jwdc_eval_alloc(size_t ell, size_t n, size_t p, size_t batc
     return ev;
 }
 
-/* Row i of op: the packed upper triangle of a_i a_i^T (a: rows x k), row-major order. */
-static void build_op(const double *a, size_t rows, size_t k, size_t P, double *op)
-{
-    for (size_t i = 0; i < rows; i++) {
-        const double *ai = a + i * k;
-        double *o = op + i * P;
-        for (size_t r = 0; r < k; r++)
-            for (size_t s = r; s < k; s++)
-                *o++ = ai[r] * ai[s];
-    }
-}
-
 void gpmc_jwdc_eval_set(gpmc_jwdc_eval *ev, const double *b, const double *c, double alpha)
 {
     size_t ell = ev->ell, n = ev->n, p = ev->p, K = ev->K;
     ev->b = b, ev->c = c, ev->alpha = alpha;
-    build_op(b, ell, n, ev->PB, ev->ob);
-    build_op(c, ell, p, ev->PC, ev->oc);
+    gpmc_packed_outer_rows(b, ell, n, ev->ob);
+    gpmc_packed_outer_rows(c, ell, p, ev->oc);
     memset(ev->nrm, 0, 2 * ell * K * sizeof(double));
     for (size_t i = 0; i < ell; i++) {
         memcpy(ev->nrm + i * K, b + i * n, n * sizeof(double));

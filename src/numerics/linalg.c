@@ -134,3 +134,15 @@ double gpmc_dot(const double *x, const double *y, size_t n)
 }
 
 double gpmc_nrm2(const double *x, size_t n) { return cblas_dnrm2((int)n, x, 1); }
+
+void gpmc_packed_outer_rows(const double *a, size_t rows, size_t k, double *op)
+{
+    for (size_t i = 0; i < rows; i++) {
+        const double *ai = a + i * k;
+        for (size_t r = 0; r < k; r++) {
+            double ar = ai[r];
+            for (size_t s = r; s < k; s++)
+                *op++ = ar * ai[s];
+        }
+    }
+}

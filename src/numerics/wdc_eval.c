@@ -109,26 +109,12 @@ void gpmc_wdc_eval_free(gpmc_wdc_eval *ev)
     free(ev);
 }
 
-/* Rows r0..r0+nr of O: the packed upper triangle of w_i w_i^T, row-major order. */
-static void build_op(const double *w, size_t k, size_t P, size_t r0, size_t nr, double *op)
-{
-    for (size_t i = 0; i < nr; i++) {
-        const double *wi = w + (r0 + i) * k;
-        double *o = op + i * P;
-        for (size_t a = 0; a < k; a++) {
-            double wa = wi[a];
-            for (size_t b = a; b < k; b++)
-                *o++ = wa * wi[b];
-        }
-    }
-}
-
 void gpmc_wdc_eval_set_w(gpmc_wdc_eval *ev, const double *w, double alpha)
 {
     ev->w = w;
     ev->alpha = alpha;
     if (ev->op_full)
-        build_op(w, ev->k, ev->P, 0, ev->n, ev->op);
+        gpmc_packed_outer_rows(w, ev->n, ev->k, ev->op);
 }
 
 /* ev->mask = the masks 1{w_i.x_b > 0} 1{w_i.y_b > 0} of rows c0..c0+cn for the nb pairs
@@ -157,7 +143,7 @@ static void masked_grams(gpmc_wdc_eval *ev, size_t nb)
         chunk_masks(ev, nb, c0, cn);
         const double *op = ev->op + c0 * P;
         if (!ev->op_full) {
-            build_op(ev->w, k, P, c0, cn, ev->op);
+            gpmc_packed_outer_rows(ev->w + c0 * k, cn, k, ev->op);
             op = ev->op;
         }
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)P, (int)cn, 1.0,
