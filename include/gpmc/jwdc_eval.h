@@ -9,12 +9,13 @@
  * positive scaling of each of h, x, m, y, so the evaluator normalises the four blocks;
  * with unit vectors m^T Q_my y = ((pi - t) cos t + sin t) / (2 pi), t = angle(m, y).
  *
- * Tuple layout: the shared search (search.h) takes tuples of vectors of ONE dimension, so
- * a tuple is the pair (u, v) in R^{n+p}, u = (h, m), v = (x, y) (first n coordinates, then
- * p). This embedding is exact, not a padding: the hyperplanes of the rows, (b_i, 0) and
- * (0, c_i), switch u and v exactly as the masks 1{b_i.h > 0} 1{b_i.x > 0} and
- * 1{c_i.m > 0} 1{c_i.y > 0} do, so the search's flips apply unchanged (2 ell normals,
- * both vectors gated), and its value is the norm of one symmetric (n+p) x (n+p) matrix,
+ * Tuple layout: a tuple of the shared search (search.h) is the pair (u, v) in R^{n+p},
+ * u = (h, m), v = (x, y) (first n coordinates, then p), declared to it as two blocks (n,
+ * p), so it draws, steps and stratifies h, x, m and y each on its own sphere. The
+ * embedding is exact, not a padding: the hyperplanes of the rows, (b_i, 0) and (0, c_i),
+ * switch u and v exactly as the masks 1{b_i.h > 0} 1{b_i.x > 0} and 1{c_i.m > 0}
+ * 1{c_i.y > 0} do, so the search's flips apply unchanged (2 ell normals, both vectors
+ * gated), and its value is the norm of one symmetric (n+p) x (n+p) matrix,
  * blockdiag(D6, D7), whose top eigenvector aims them.
  *
  * Batched BLAS-3: per chunk of rows, the pre-activations [H; X] B^T and [M; Y] C^T (two

@@ -20,7 +20,11 @@
  *   s0+1   `angles` tuples stratified in the angle theta between vectors a and b:
  *          theta = 0 exactly (b = a), 1e-9..1e-1 from 0 and from pi, pi exactly (b = -a),
  *          then a uniform grid over [0, pi]; a uniform, b = cos(theta) a + sin(theta) u
- *          with u a uniform direction orthogonal to a, the other vectors uniform;
+ *          with u a uniform direction orthogonal to a, the other vectors uniform. With
+ *          blocks, one angle per block on a G^L grid (G^L >= angles, block 0 slowest;
+ *          per axis 0, pi, 1e-3 and 1e-1 from either end, then uniform inside), so mixed
+ *          angles (one block parallel, another antipodal) are on it; grid point 0 (every
+ *          block at 0) is the tied one;
  *   seeds  the caller's seed tuples (the plan's `seeds`), no draws;
  *   s0+2   if a tie is given, a quarter of `search` (at least 1) on tied tuples: one batch
  *          of fresh random tuples, then a climb from the best of them and of the tied
@@ -70,6 +74,8 @@
 
 /* Most vectors in a tuple. */
 #define GPMC_SEARCH_MAX_TUPLE 8
+/* Most coordinate blocks of a vector (gpmc_search_objective.block). */
+#define GPMC_SEARCH_MAX_BLOCKS 4
 /* Most screening directions in one screen call: 2 per parent, 16 parents. */
 #define GPMC_SEARCH_SCREEN_MAX 32
 /* The aim callback's slot for a tuple that is not in the last eval batch. */
@@ -107,6 +113,15 @@ typedef struct {
      * status. May be NULL; cell_ctx is its first argument. */
     int (*cell)(void *cell_ctx, const double *x, double *normals, size_t *count);
     void *cell_ctx;
+    /* Blocks (0 or 1: none): every vector's k coordinates are nblocks consecutive blocks of
+     * lengths block[0..nblocks-1] (summing to k), each of which the objective sees only
+     * through its direction (the joint-WDC: u = (h, m), v = (x, y), blocks n and p). The
+     * search then keeps each block at norm 1/sqrt(nblocks), draws each uniformly on its
+     * own sphere, steps each by its own angle, and adds the moves of one block of one
+     * vector alone and of one block of every free vector by the same step (which keeps
+     * that block's angles, e.g. theta_my, while the others stay). Copied at alloc. */
+    size_t nblocks;
+    const size_t *block;
 } gpmc_search_objective;
 
 typedef struct {

@@ -14,16 +14,17 @@
  *      w 1{|w| <= 3 sqrt(dim/ell)}, w ~ N(0, I_dim/ell) (ensemble = truncated; dim = n for
  *      B, p for C), alpha_j = P(chi2_{dim+2} <= 9 dim); or plain Gaussian rows, alpha = 1.
  *      alpha_mc from the same rows by the trace identity E sum_i |w_i|^2 = alpha_j dim.
- *   2. `angles` seed tuples stratified in both angles (theta_hx, theta_my) on a grid
- *      (substream 5: 0, pi, near 0 and near pi on each axis, mixed ones included), then
- *      the shared search (search.h) from substream 1: `tuples` random tuples (the
- *      distribution: dev_*), the seeds, then `search` climbing evaluations from the best,
- *      one child in four a flip across a row's hyperplane aimed by the top eigenvector of
- *      blockdiag(D6, D7). (The search's own angle phase is not used: it stratifies the
- *      angle between u = (h, m) and v = (x, y), which ties theta_hx to theta_my.)
- * The search runs over pairs (u, v) in R^{n+p} (the embedding is exact: jwdc_eval.h); the
- * value it climbs is max(eps6, eps7), and the evaluator keeps the best tuple of each
- * inequality over everything evaluated (eps_6, eps_7). Evaluator: src/numerics/jwdc_eval.c. */
+ *   2. the shared search (search.h) on substreams 1-4: `tuples` random tuples (the
+ *      distribution: dev_*), `angles` tuples stratified in both angles (theta_hx,
+ *      theta_my) on a grid (0, pi, near 0 and near pi on each axis, mixed ones included),
+ *      then `search` climbing evaluations from the best, one child in four a flip across
+ *      a row's hyperplane aimed by the top eigenvector of blockdiag(D6, D7).
+ * The search runs over pairs (u, v) in R^{n+p}, u = (h, m), v = (x, y) (the embedding is
+ * exact: jwdc_eval.h), with the blocks n and p declared to it, so it draws, steps and
+ * stratifies h, x, m, y each on its own sphere (and moves (h, x) or (m, y) alone, keeping
+ * their angle); the value it climbs is max(eps6, eps7), and the evaluator keeps the best
+ * tuple of each inequality over everything evaluated (eps_6, eps_7). Evaluator:
+ * src/numerics/jwdc_eval.c. */
 #include "gpmc/error.h"
 #include "gpmc/experiment.h"
 #include "gpmc/jwdc_eval.h"
@@ -64,8 +65,8 @@ static const gpmc_param_def params[] = {
     {"angles", GPMC_PARAM_INT, "64", 0, 1e6, NULL, GPMC_PARAM_NOHASH,
      "tuples stratified in the two angles (theta_hx, theta_my) on a G x G grid, G = "
      "ceil(sqrt(angles)), each axis 0, pi, 1e-3 and 1e-1 from either end, then uniform "
-     "(x = cos(theta) h + sin(theta) w, w a uniform direction orthogonal to h; m, y alike); "
-     "they seed the climb"},
+     "(x = cos(theta) h + sin(theta) w, w a uniform direction orthogonal to h; m, y alike: "
+     "the shared search's angle phase with blocks n, p); they seed the climb"},
     /* Only the summary reads eps and only the output reads store_matrices: not hashed. */
     {"eps", GPMC_PARAM_REAL_LIST, "0.1,0.2,0.5,1", 0, 1e6, NULL, GPMC_PARAM_NOHASH,
      "thresholds: the summary reports P(eps_hat <= eps) for each"},
@@ -134,8 +135,6 @@ typedef struct {
     int truncated;
     double *b, *c;   /* ell x n, ell x p */
     double *devr;    /* tuples: the random tuples' values */
-    double *seeds;   /* angles x 2 x (n+p): the angle-stratified tuples */
-    double *w;       /* n + p: scratch direction */
     gpmc_jwdc_eval *ev;
     gpmc_search *srch;
 } jwdc_ws;
@@ -185,8 +184,6 @@ static void jwdc_free(void *p)
     free(ws->b);
     free(ws->c);
     free(ws->devr);
-    free(ws->seeds);
-    free(ws->w);
     gpmc_jwdc_eval_free(ws->ev);
     gpmc_search_free(ws->srch);
     free(ws);
@@ -208,15 +205,13 @@ static void *jwdc_alloc(const gpmc_point *pt)
     ws->b = malloc(ws->ell * ws->n * sizeof(double));
     ws->c = malloc(ws->ell * ws->p * sizeof(double));
     ws->devr = malloc(ws->tuples * sizeof(double));
-    ws->seeds = malloc((2 * ws->angles + 1) * (ws->n + ws->p) * sizeof(double));
-    ws->w = malloc((ws->n + ws->p) * sizeof(double));
     ws->ev = gpmc_jwdc_eval_alloc(ws->ell, ws->n, ws->p, ws->batch);
     if (ws->ev) {
         gpmc_search_objective o = gpmc_jwdc_search_objective(ws->ell, ws->n, ws->p, ws->batch,
                                                              ws->ev);
         ws->srch = gpmc_search_alloc(&o);
     }
-    if (!ws->b || !ws->c || !ws->devr || !ws->seeds || !ws->w || !ws->ev || !ws->srch) {
+    if (!ws->b || !ws->c || !ws->devr || !ws->ev || !ws->srch) {
         jwdc_free(ws);
         return NULL;
     }
@@ -255,56 +250,6 @@ static void witness_out(gpmc_record *rec, size_t f0, const double *u, const doub
     }
 }
 
-/* Angle i of an axis of G stratified values: 0, pi, 1e-3, pi - 1e-3, 1e-1, pi - 1e-1
- * first, then a uniform grid strictly inside (0, pi). */
-static double axis_angle(size_t i, size_t G)
-{
-    static const double special[] = {0, 1e-3, 1e-1};
-    const size_t ns = 2 * (sizeof special / sizeof special[0]);
-    if (i < ns)
-        return i % 2 == 0 ? special[i / 2] : PI_ - special[i / 2];
-    return PI_ * (double)(i - ns + 1) / (double)(G - ns + 1);
-}
-
-/* b = cos(t) a + sin(t) w, a uniform, w a uniform direction orthogonal to a (len 1: b =
- * +-a, the sign of cos t). */
-static void angled_pair(gsl_rng *r, size_t len, double t, double *a, double *b, double *w)
-{
-    gpmc_rng_unit_vector(r, a, len);
-    double c = cos(t), sn = sin(t), pr;
-    if (len == 1) {
-        b[0] = c >= 0 ? a[0] : -a[0];
-        return;
-    }
-    do {
-        gpmc_rng_unit_vector(r, w, len);
-        pr = gpmc_dot(w, a, len);
-    } while (fabs(pr) > 0.99);
-    for (size_t i = 0; i < len; i++)
-        w[i] -= pr * a[i];
-    double nw = gpmc_nrm2(w, len);
-    for (size_t i = 0; i < len; i++)
-        b[i] = t == 0 ? a[i] : t == PI_ ? -a[i] : c * a[i] + sn * w[i] / nw;
-}
-
-/* The `angles` seed tuples (u, v) = ((h, m), (x, y)) / sqrt(2), (theta_hx, theta_my) on the
- * G x G grid (row-major, as many as asked), drawn from the current substream. The shared
- * search's own angle phase stratifies only the angle between u and v, which ties
- * theta_hx to theta_my; the suprema are often at mixed ones (theta_hx ~ 0, theta_my ~ pi). */
-static void make_seeds(jwdc_ws *ws, gsl_rng *r)
-{
-    size_t n = ws->n, p = ws->p, K = n + p, A = ws->angles, G = 1;
-    while (G * G < A)
-        G++;
-    for (size_t j = 0; j < A; j++) {
-        double *u = ws->seeds + 2 * j * K, *v = u + K;
-        angled_pair(r, n, axis_angle(j / G, G), u, v, ws->w);
-        angled_pair(r, p, axis_angle(j % G, G), u + n, v + n, ws->w);
-        for (size_t i = 0; i < K; i++)
-            u[i] *= M_SQRT1_2_, v[i] *= M_SQRT1_2_;
-    }
-}
-
 static int jwdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_record *rec)
 {
     jwdc_ws *ws = wsp;
@@ -318,12 +263,10 @@ static int jwdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_reco
     gpmc_jwdc_eval_set(ws->ev, ws->b, ws->c, alpha);
     gpmc_search_set_normals(ws->srch, gpmc_jwdc_eval_normals(ws->ev), 2 * ell);
 
-    /* 2. the angle seeds (substream 5), random tuples (1), the seeds, the climb (4). */
-    gpmc_stream_substream(s, 5);
-    make_seeds(ws, s->r);
-    gpmc_search_plan plan = {.random = ws->tuples, .random_vals = ws->devr, .angles = 0,
-                             .search = ws->search, .tie = NULL, .substream = 1,
-                             .seeds = ws->seeds, .nseeds = ws->angles};
+    /* 2. the search on substreams 1-4: random tuples, angles, the climb. */
+    gpmc_search_plan plan = {.random = ws->tuples, .random_vals = ws->devr,
+                             .angles = ws->angles, .angle_a = 0, .angle_b = 1,
+                             .search = ws->search, .tie = NULL, .substream = 1};
     int st = gpmc_search_run(ws->srch, s, &plan);
     if (st != GPMC_OK)
         return st;

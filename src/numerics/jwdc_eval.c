@@ -40,6 +40,7 @@ struct gpmc_jwdc_eval {
     double *e6, *e7;     /* batch: the search callback's values */
     double *q, *d6, *d7; /* max(n,p)^2, n^2, p^2 */
     gpmc_symeig *eig6, *eig7;
+    size_t blocks[2];    /* n, p: the search's coordinate blocks */
     double best[2];      /* the largest eps6, eps7 since set (-1: none) */
     double *bu[2], *bv[2]; /* their tuples, K each */
 };
@@ -355,6 +356,12 @@ gpmc_search_objective gpmc_jwdc_search_objective(size_t ell, size_t n, size_t p,
 {
     gpmc_search_objective o = {.m = 2, .k = n + p, .batch = batch, .nnormals = 2 * ell,
                                .ctx = ev, .eval = jwdc_values, .aim = jwdc_aim};
+    if (ev) { /* (h, m) and (x, y): each block is seen only through its direction */
+        ev->blocks[0] = n;
+        ev->blocks[1] = p;
+        o.nblocks = 2;
+        o.block = ev->blocks;
+    }
     return o;
 }
 

@@ -79,6 +79,16 @@ static int objective_ok(const gpmc_search_objective *o)
 {
     if (o->m == 0 || o->m > GPMC_SEARCH_MAX_TUPLE || o->k == 0 || o->batch == 0 || !o->eval)
         return 0;
+    if (o->nblocks > GPMC_SEARCH_MAX_BLOCKS || (o->nblocks > 1 && !o->block))
+        return 0;
+    size_t sum = 0;
+    for (size_t i = 0; o->nblocks > 1 && i < o->nblocks; i++) {
+        if (o->block[i] == 0 || o->block[i] > o->k)
+            return 0;
+        sum += o->block[i];
+    }
+    if (o->nblocks > 1 && sum != o->k)
+        return 0;
     return gpmc_search_bytes(o) != SIZE_MAX;
 }
 
@@ -151,10 +161,16 @@ gpmc_search *gpmc_search_alloc(const gpmc_search_objective *obj)
     if (!s)
         return NULL;
     s->obj = *obj;
-    s->obj.gated = NULL; /* the caller's array need not outlive this call */
+    s->obj.gated = NULL; /* the caller's arrays need not outlive this call */
+    s->obj.block = NULL;
     s->m = obj->m;
     s->k = obj->k;
     s->batch = obj->batch;
+    s->nbl = obj->nblocks > 1 ? obj->nblocks : 1;
+    for (size_t i = 0, off = 0; i < s->nbl; i++) {
+        s->bl_off[i] = off;
+        off += s->bl_len[i] = obj->nblocks > 1 ? obj->block[i] : obj->k;
+    }
     for (size_t j = 0; j < s->m; j++)
         if (!obj->gated || obj->gated[j]) {
             s->isg[j] = 1;
@@ -278,7 +294,7 @@ static int phase_random(gpmc_search *s, gsl_rng *r, size_t count, const size_t *
         for (size_t b = 0; b < nb; b++)
             for (size_t j = 0; j < s->m; j++)
                 if (tie[j] == j)
-                    gpmc_rng_unit_vector(r, s->buf + (j * s->batch + b) * k, k);
+                    gpmc_search_draw_unit(s, r, s->buf + (j * s->batch + b) * k);
         int st = evaluate(s, nb, tie, offer, 1);
         if (st != GPMC_OK)
             return st;
@@ -336,6 +352,62 @@ static void angle_pair(gpmc_search *s, gsl_rng *r, size_t j, size_t total, doubl
         y[i] = c * x[i] + sn * s->u[i];
 }
 
+/* Angle i of a block's axis of G stratified values: 0, pi, 1e-3, pi - 1e-3, 1e-1,
+ * pi - 1e-1 first, then a uniform grid strictly inside (0, pi). */
+static double block_axis_angle(size_t i, size_t G)
+{
+    static const double special[] = {0, 1e-3, 1e-1};
+    const size_t ns = 2 * (sizeof special / sizeof special[0]);
+    if (i < ns)
+        return i % 2 == 0 ? special[i / 2] : PI - special[i / 2];
+    return PI * (double)(i - ns + 1) / (double)(G - ns + 1);
+}
+
+/* The side of the blocks' angle grid: the smallest G with G^L >= total. */
+static size_t block_grid(const gpmc_search *s, size_t total)
+{
+    size_t G = 1;
+    for (;; G++) {
+        size_t c = 1;
+        for (size_t i = 0; i < s->nbl && c < total; i++)
+            c *= G;
+        if (c >= total)
+            return G;
+    }
+}
+
+/* With blocks, angle tuple j: block i of b at angle t_i from block i of a, (t_0, ...,
+ * t_{L-1}) the j-th point of the G^L grid (block 0 slowest), each block drawn as in
+ * angle_pair and scaled to norm 1/sqrt(L). Only grid point 0 has every t_i = 0 (b = a). */
+static void angle_pair_blocks(gpmc_search *s, gsl_rng *r, size_t j, size_t total, double *x,
+                              double *y)
+{
+    size_t G = block_grid(s, total), L = s->nbl, digit[GPMC_SEARCH_MAX_BLOCKS];
+    for (size_t i = L, rest = j; i-- > 0; rest /= G)
+        digit[i] = rest % G;
+    for (size_t i = 0; i < L; i++) {
+        size_t len = s->bl_len[i];
+        double t = block_axis_angle(digit[i], G), c = cos(t), sn = sin(t), pr;
+        double *a = x + s->bl_off[i], *bb = y + s->bl_off[i], sc = 1 / sqrt((double)L);
+        gpmc_rng_unit_vector(r, a, len);
+        if (len == 1) {
+            bb[0] = c >= 0 ? a[0] : -a[0];
+        } else {
+            do {
+                gpmc_rng_unit_vector(r, s->u, len);
+                pr = gpmc_dot(s->u, a, len);
+            } while (fabs(pr) > 0.99); /* keep the projected vector well conditioned */
+            for (size_t c2 = 0; c2 < len; c2++)
+                s->u[c2] -= pr * a[c2];
+            double nw = gpmc_nrm2(s->u, len);
+            for (size_t c2 = 0; c2 < len; c2++)
+                bb[c2] = t == 0 ? a[c2] : t == PI ? -a[c2] : c * a[c2] + sn * s->u[c2] / nw;
+        }
+        for (size_t c2 = 0; c2 < len; c2++)
+            a[c2] *= sc, bb[c2] *= sc;
+    }
+}
+
 /* The angle phase (search.h). Not polled: it is short. The theta = 0 tuples are tied
  * (b = a) when `tied_ok`: noted as such and offered to the tied pool. */
 static int phase_angles(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl, int tied_ok)
@@ -348,11 +420,14 @@ static int phase_angles(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl, 
     for (size_t done = 0; done < pl->angles;) {
         size_t nb = pl->angles - done < s->batch ? pl->angles - done : s->batch;
         for (size_t b = 0; b < nb; b++) {
-            angle_pair(s, r, done + b, pl->angles, s->buf + (ia * s->batch + b) * k,
-                       s->buf + (ib * s->batch + b) * k);
+            double *xa = s->buf + (ia * s->batch + b) * k, *xb = s->buf + (ib * s->batch + b) * k;
+            if (s->nbl > 1)
+                angle_pair_blocks(s, r, done + b, pl->angles, xa, xb);
+            else
+                angle_pair(s, r, done + b, pl->angles, xa, xb);
             for (size_t j = 0; j < s->m; j++)
                 if (j != ia && j != ib)
-                    gpmc_rng_unit_vector(r, s->buf + (j * s->batch + b) * k, k);
+                    gpmc_search_draw_unit(s, r, s->buf + (j * s->batch + b) * k);
         }
         int st = evaluate(s, nb, id, NULL, 0);
         if (st != GPMC_OK)
@@ -360,12 +435,16 @@ static int phase_angles(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl, 
         for (size_t b = 0; b < nb; b++) {
             const double *t[GPMC_SEARCH_MAX_TUPLE], *tt[GPMC_SEARCH_MAX_TUPLE];
             double v = s->val[b], delta;
-            int far;
-            angle_at(done + b, pl->angles, &delta, &far);
-            int diag = tied_ok && delta == 0 && !far;
+            int far, diag;
+            if (s->nbl > 1) {
+                diag = done + b == 0; /* grid point 0: every block at angle 0 */
+            } else {
+                angle_at(done + b, pl->angles, &delta, &far);
+                diag = delta == 0 && !far;
+            }
             batch_tuple(s, id, b, t);
             batch_tuple(s, tab, b, tt);
-            if (diag) { /* evaluate() noted it as evaluated; tied, it is (a, a) */
+            if (tied_ok && diag) { /* evaluate() noted it as evaluated; tied, it is (a, a) */
                 note(s, &s->tied, tt, v);
                 pool_offer(s, &s->tied_pool, tt, v);
             }

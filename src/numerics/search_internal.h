@@ -53,6 +53,7 @@ struct gpmc_search {
     size_t gated[GPMC_SEARCH_MAX_TUPLE], ng; /* the gated vectors, in order */
     size_t col[GPMC_SEARCH_MAX_TUPLE];       /* gated vector j's column in proj */
     unsigned char isg[GPMC_SEARCH_MAX_TUPLE]; /* vector j is gated */
+    size_t nbl, bl_off[GPMC_SEARCH_MAX_BLOCKS], bl_len[GPMC_SEARCH_MAX_BLOCKS]; /* >= 1 */
     const double *normals;
     size_t nn;
     double *nsq;       /* nnormals: |nu_i|^2 */
@@ -76,6 +77,14 @@ struct gpmc_search {
 
 /* x <- x / |x|; a zero vector (probability 0) becomes e_1. */
 void gpmc_search_normalize(double *x, size_t k);
+
+/* A vector of the search's tuples (k) made unit: gpmc_search_normalize, or with blocks
+ * each block to norm 1/sqrt(nblocks). */
+void gpmc_search_unit(const gpmc_search *s, double *x);
+
+/* A uniform vector of the tuples' kind: on the sphere, or with blocks each block uniform
+ * on its own sphere (norm 1/sqrt(nblocks)). */
+void gpmc_search_draw_unit(const gpmc_search *s, gsl_rng *r, double *x);
 
 /* The children of a generation: nb tuples in the batch's buffer, parents interleaved
  * (child b of parent b mod P, s->parent[b] set), every FLIP_EVERY-th of a parent an aimed

@@ -4,6 +4,7 @@
  * objectives: a deep network's Lambda^T w). Every draw's order is part of the results. */
 #include "search_internal.h"
 #include "gpmc/linalg.h"
+#include "gpmc/rng.h"
 
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_randist.h>
@@ -22,13 +23,57 @@ void gpmc_search_normalize(double *x, size_t k)
         x[i] /= s;
 }
 
-/* x + sigma g / sqrt(k), normalized: a step of angle ~sigma (for small sigma). */
-static void perturb(gsl_rng *r, const double *from, double sigma, size_t k, double *to)
+void gpmc_search_unit(const gpmc_search *s, double *x)
 {
-    double sc = sigma / sqrt((double)k);
-    for (size_t i = 0; i < k; i++)
-        to[i] = from[i] + sc * gsl_ran_gaussian_ziggurat(r, 1.0);
-    gpmc_search_normalize(to, k);
+    if (s->nbl == 1) {
+        gpmc_search_normalize(x, s->k);
+        return;
+    }
+    double sc = 1 / sqrt((double)s->nbl);
+    for (size_t i = 0; i < s->nbl; i++) {
+        double *xb = x + s->bl_off[i];
+        gpmc_search_normalize(xb, s->bl_len[i]);
+        for (size_t c = 0; c < s->bl_len[i]; c++)
+            xb[c] *= sc;
+    }
+}
+
+void gpmc_search_draw_unit(const gpmc_search *s, gsl_rng *r, double *x)
+{
+    if (s->nbl == 1) {
+        gpmc_rng_unit_vector(r, x, s->k);
+        return;
+    }
+    double sc = 1 / sqrt((double)s->nbl);
+    for (size_t i = 0; i < s->nbl; i++) {
+        double *xb = x + s->bl_off[i];
+        gpmc_rng_unit_vector(r, xb, s->bl_len[i]);
+        for (size_t c = 0; c < s->bl_len[i]; c++)
+            xb[c] *= sc;
+    }
+}
+
+/* The Gaussian step's scale on block i: an angle ~sigma on the block's own sphere. */
+static double block_scale(const gpmc_search *s, size_t i, double sigma)
+{
+    return s->nbl == 1 ? sigma / sqrt((double)s->k)
+                       : sigma / sqrt((double)s->bl_len[i] * (double)s->nbl);
+}
+
+/* x + a step of angle ~sigma (for small sigma) on block `only` (every block if only =
+ * nbl), made unit. */
+static void perturb(const gpmc_search *s, gsl_rng *r, const double *from, double sigma,
+                    size_t only, double *to)
+{
+    memcpy(to, from, s->k * sizeof(double));
+    for (size_t i = 0; i < s->nbl; i++) {
+        if (only != s->nbl && only != i)
+            continue;
+        double sc = block_scale(s, i, sigma);
+        for (size_t c = s->bl_off[i]; c < s->bl_off[i] + s->bl_len[i]; c++)
+            to[c] = from[c] + sc * gsl_ran_gaussian_ziggurat(r, 1.0);
+    }
+    gpmc_search_unit(s, to);
 }
 
 /* The direction that aims parent q's flips: its eigenvector of largest |eigenvalue|. */
@@ -135,18 +180,21 @@ static void flip_child(gpmc_search *s, const pool *p, size_t q, const size_t *ti
         double *x = s->buf + (j * s->batch + b) * k;
         for (size_t c = 0; c < k; c++)
             x[c] += step[g2] * wi[c];
-        gpmc_search_normalize(x, k);
+        gpmc_search_unit(s, x);
     }
 }
 
 /* Child of parent q (to the batch's tuple b) by a random step `move` of the free vectors
- * (f of them): move < f moves the move-th alone; f moves all independently; f + 1 moves
- * all by the same step (which keeps the angles between them, e.g. of near-parallel and
- * near-antipodal pairs). Vectors not moved are copied. */
+ * (f of them, L blocks; without blocks L = 1 and the single-block moves are the
+ * single-vector ones): move < fL moves block move % L of vector move / L alone (f = 1:
+ * move < L); then one moving all independently; then (f >= 2) L moving one block of all
+ * by the same step, and one moving all blocks of all by the same step (these keep the
+ * angles between them, e.g. of near-parallel and near-antipodal pairs). Vectors and
+ * blocks not moved are copied. */
 static void random_child(gpmc_search *s, const pool *p, size_t q, size_t move,
                          const size_t *tie, gsl_rng *r, size_t b)
 {
-    size_t k = s->k, f = 0;
+    size_t k = s->k, f = 0, L = s->nbl;
     double sg = p->sigma[q];
     double *to[GPMC_SEARCH_MAX_TUPLE];
     const double *from[GPMC_SEARCH_MAX_TUPLE];
@@ -155,20 +203,32 @@ static void random_child(gpmc_search *s, const pool *p, size_t q, size_t move,
             to[f] = s->buf + (j * s->batch + b) * k;
             from[f++] = p->t + (q * s->m + j) * k;
         }
-    if (move == f + 1) {
-        double sc = sg / sqrt((double)k);
-        for (size_t i = 0; i < k; i++) {
-            double g = sc * gsl_ran_gaussian_ziggurat(r, 1.0);
-            for (size_t j = 0; j < f; j++)
-                to[j][i] = from[j][i] + g;
+    size_t single = L == 1 ? f : f * L, common = single + 1;
+    if (L == 1 && f == 1)
+        single = 0; /* one free vector, one block: the only move is move 0, "all" */
+    if (move >= common) { /* the same step: one block (move - common < L) or all */
+        size_t blk = L > 1 && move - common < L ? move - common : L;
+        for (size_t j = 0; j < f; j++)
+            memcpy(to[j], from[j], k * sizeof(double));
+        for (size_t i = 0; i < L; i++) {
+            if (blk != L && blk != i)
+                continue;
+            double sc = block_scale(s, i, sg);
+            for (size_t c = s->bl_off[i]; c < s->bl_off[i] + s->bl_len[i]; c++) {
+                double g = sc * gsl_ran_gaussian_ziggurat(r, 1.0);
+                for (size_t j = 0; j < f; j++)
+                    to[j][c] = from[j][c] + g;
+            }
         }
         for (size_t j = 0; j < f; j++)
-            gpmc_search_normalize(to[j], k);
+            gpmc_search_unit(s, to[j]);
         return;
     }
     for (size_t j = 0; j < f; j++)
-        if (move == j || move == f)
-            perturb(r, from[j], sg, k, to[j]);
+        if (move < single && move / L == j)
+            perturb(s, r, from[j], sg, L == 1 ? L : move % L, to[j]);
+        else if (move >= single)
+            perturb(s, r, from[j], sg, L, to[j]);
         else
             memcpy(to[j], from[j], k * sizeof(double));
 }
@@ -229,22 +289,24 @@ static void cross_child(gpmc_search *s, const pool *p, size_t q, const size_t *t
     double *x = s->buf + (vec * s->batch + b) * k;
     for (size_t c = 0; c < k; c++)
         x[c] += step * nu[c];
-    gpmc_search_normalize(x, k);
+    gpmc_search_unit(s, x);
 }
 
 /* Number of random moves for f free vectors (random_child). */
-static size_t random_moves(const size_t *tie, size_t m)
+static size_t random_moves(const gpmc_search *s, const size_t *tie)
 {
-    size_t f = 0;
-    for (size_t j = 0; j < m; j++)
+    size_t f = 0, L = s->nbl;
+    for (size_t j = 0; j < s->m; j++)
         f += tie[j] == j;
-    return f >= 2 ? f + 2 : 1;
+    if (L == 1)
+        return f >= 2 ? f + 2 : 1;
+    return f >= 2 ? f * L + 1 + L + 1 : L + 1;
 }
 
 int gpmc_search_children(gpmc_search *s, const pool *p, size_t nb, const size_t *tie,
                          gsl_rng *r)
 {
-    size_t np = p->len, nmoves = random_moves(tie, s->m);
+    size_t np = p->len, nmoves = random_moves(s, tie);
     int crossing = s->obj.cell && !s->obj.aim;
     for (size_t q = 0; q < np && q < nb; q++) {
         double total = p->sgn[q] != 0 && s->nn > 0 ? flip_weights(s, p, q, tie) : 0;

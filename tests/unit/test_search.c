@@ -9,7 +9,12 @@
  *    and the search gets close to the supremum; the budgets add up;
  *  - the tie {0, 0, 2}: the objective sees one pointer for x and y, the tied witness has
  *    y = x bitwise, and its value is at most sup over x = y (2 relu(x.c) + 1 <= 1 + 2 c);
- *  - the same stream gives the same bests, bitwise; a bad plan is refused. */
+ *  - the same stream gives the same bests, bitwise; a bad plan is refused;
+ *  - blocks: on pairs in R^{2+3} whose value depends on each block's direction only,
+ *    every tuple the objective sees has each block at norm 1/sqrt(2); the angle phase
+ *    reaches the mixed-angle supremum (block A antipodal, block B parallel), which a
+ *    stratification tying the two angles cannot (-cos t + cos t = 0); the climb from
+ *    random tuples gets close to it; bad blocks are refused; one block is no block. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -156,11 +161,99 @@ static void test_reproducible_and_plan(void **state)
     close_fixture(&f);
 }
 
+/* Blocks A = coordinates 0-1 and B = 2-4 of pairs (x, y): f = -cos(x_A, y_A) +
+ * cos(x_B, y_B), sup 2 at theta_A = pi, theta_B = 0. */
+#define KB 5
+static const size_t blocks_ab[2] = {2, 3};
+
+typedef struct {
+    double worst_norm; /* largest | |block| - 1/sqrt 2 | seen */
+} block_toy;
+
+static double block_cos(const double *a, const double *b, size_t len)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < len; i++)
+        ab += a[i] * b[i], aa += a[i] * a[i], bb += b[i] * b[i];
+    return ab / sqrt(aa * bb);
+}
+
+static int block_eval(void *ctx, const double *const *t, size_t nb, double *val)
+{
+    block_toy *o = ctx;
+    for (size_t b = 0; b < nb; b++) {
+        const double *x = t[0] + b * KB, *y = t[1] + b * KB;
+        for (size_t v = 0; v < 2; v++)
+            for (size_t blk = 0, off = 0; blk < 2; off += blocks_ab[blk++]) {
+                const double *z = (v ? y : x) + off;
+                double nz = sqrt(gpmc_dot(z, z, blocks_ab[blk]));
+                o->worst_norm = fmax(o->worst_norm, fabs(nz - sqrt(0.5)));
+            }
+        val[b] = -block_cos(x, y, 2) + block_cos(x + 2, y + 2, 3);
+    }
+    return GPMC_OK;
+}
+
+static double block_run(size_t nblocks, const size_t *block, size_t random, size_t angles,
+                        size_t search, block_toy *o)
+{
+    memset(o, 0, sizeof *o);
+    gpmc_search_objective obj = {.m = 2, .k = KB, .batch = 64, .ctx = o, .eval = block_eval,
+                                 .nblocks = nblocks, .block = block};
+    gpmc_search *s = gpmc_search_alloc(&obj);
+    assert_non_null(s);
+    gpmc_stream st = {.r = gpmc_rng_alloc(), .seed = 3, .point_key = 5, .trial = 0};
+    assert_non_null(st.r);
+    gpmc_rng_seek(st.r, 3, 5, 0, 0);
+    gpmc_search_plan plan = {.random = random, .angles = angles, .angle_a = 0, .angle_b = 1,
+                             .search = search, .substream = 1};
+    assert_int_equal(gpmc_search_run(s, &st, &plan), GPMC_OK);
+    double best = gpmc_search_best(s, 0, NULL);
+    gpmc_search_free(s);
+    gpmc_rng_free(st.r);
+    return best;
+}
+
+static void test_blocks(void **state)
+{
+    (void)state;
+    block_toy o;
+    /* The angle grid alone (G = 6 per block): point (pi, 0) is on it, value 2. */
+    double grid = block_run(2, blocks_ab, 0, 36, 0, &o);
+    assert_true(grid > 2 - 1e-12 && grid <= 2 + 1e-12);
+    assert_true(o.worst_norm < 1e-15 * 8);
+    /* The wrong variant, one angle for the whole vector, does not reach it. */
+    double tied = block_run(0, NULL, 0, 36, 0, &o);
+    print_message("blocks: one stratified angle %.4f\n", tied);
+    assert_true(tied < 2 - 1e-3);
+    /* Random tuples, then the climb (per-block steps and the moves keeping one block's
+     * angle): 0.99 of the supremum; every tuple seen has its blocks at 1/sqrt 2. */
+    double climbed = block_run(2, blocks_ab, 100, 0, 2000, &o);
+    print_message("blocks: grid %.15f climbed %.6f worst block norm error %.2e\n", grid,
+                  climbed, o.worst_norm);
+    assert_true(climbed > 1.98 && climbed <= 2 + 1e-12);
+    assert_true(o.worst_norm < 1e-15 * 8);
+    /* Bad blocks are refused; one block of k is the same search as none, bitwise. */
+    static const size_t short_sum[2] = {2, 2}, zero[2] = {0, 5}, whole[1] = {KB};
+    gpmc_search_objective bad = {.m = 2, .k = KB, .batch = 8, .eval = block_eval,
+                                 .nblocks = 2, .block = short_sum};
+    assert_null(gpmc_search_alloc(&bad));
+    bad.block = zero;
+    assert_null(gpmc_search_alloc(&bad));
+    bad.block = NULL;
+    assert_null(gpmc_search_alloc(&bad));
+    bad.block = blocks_ab, bad.nblocks = GPMC_SEARCH_MAX_BLOCKS + 1;
+    assert_null(gpmc_search_alloc(&bad));
+    double none = block_run(0, NULL, 100, 20, 500, &o), one = block_run(1, whole, 100, 20, 500, &o);
+    assert_memory_equal(&none, &one, sizeof none);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_close_to_sup),
         cmocka_unit_test(test_reproducible_and_plan),
+        cmocka_unit_test(test_blocks),
     };
     return cmocka_run_group_tests_name("search", tests, NULL, NULL);
 }
