@@ -31,4 +31,9 @@ double gpmc_nrm2(const double *x, size_t n);
  * (a: rows x k). The masked-Gram evaluators (wdc, jwdc) multiply masks by it. */
 void gpmc_packed_outer_rows(const double *a, size_t rows, size_t k, double *op);
 
+/* m[p] = 1{zx[i] > 0} 1{zy[i] > 0} (as 1.0 or 0.0), i = idx[p] (idx NULL: i = p), p < n:
+ * the masks of a pair's pre-activations that multiply the packed outer products. */
+void gpmc_pair_masks(const double *zx, const double *zy, const size_t *idx, size_t n,
+                     double *m);
+
 #endif

@@ -269,12 +269,7 @@ static void masked_grams(gpmc_cwdc_eval *ev, size_t nb)
                 ev->xy, (int)k, ev->w, (int)k, 0.0, ev->z, (int)N);
     for (size_t b = 0; b < nb; b++) {
         const double *zx = ev->z + b * N, *zy = ev->z + (nb + b) * N;
-        double *m = ev->mask + b * N;
-        for (size_t p = 0; p < N; p++) {
-            size_t i = ev->rowidx[p];
-            double lo = zx[i] < zy[i] ? zx[i] : zy[i];
-            m[p] = lo > 0 ? 1.0 : 0.0;
-        }
+        gpmc_pair_masks(zx, zy, ev->rowidx, N, ev->mask + b * N);
     }
     const double *op = ev->op;
     for (size_t w = 0; w < ev->nwin; w++) {

@@ -146,3 +146,20 @@ void gpmc_packed_outer_rows(const double *a, size_t rows, size_t k, double *op)
         }
     }
 }
+
+void gpmc_pair_masks(const double *zx, const double *zy, const size_t *idx, size_t n,
+                     double *m)
+{
+    if (!idx) {
+        for (size_t i = 0; i < n; i++) { /* 1{min > 0}: min + compare vectorise */
+            double lo = zx[i] < zy[i] ? zx[i] : zy[i];
+            m[i] = lo > 0 ? 1.0 : 0.0;
+        }
+        return;
+    }
+    for (size_t p = 0; p < n; p++) {
+        size_t i = idx[p];
+        double lo = zx[i] < zy[i] ? zx[i] : zy[i];
+        m[p] = lo > 0 ? 1.0 : 0.0;
+    }
+}

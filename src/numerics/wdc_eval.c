@@ -126,11 +126,7 @@ static void chunk_masks(gpmc_wdc_eval *ev, size_t nb, size_t c0, size_t cn)
                 ev->xy, (int)k, ev->w + c0 * k, (int)k, 0.0, ev->z, (int)cn);
     for (size_t b = 0; b < nb; b++) {
         const double *zx = ev->z + b * cn, *zy = ev->z + (nb + b) * cn;
-        double *m = ev->mask + b * cn;
-        for (size_t i = 0; i < cn; i++) { /* 1{min > 0}: min + compare vectorise */
-            double lo = zx[i] < zy[i] ? zx[i] : zy[i];
-            m[i] = lo > 0 ? 1.0 : 0.0;
-        }
+        gpmc_pair_masks(zx, zy, NULL, cn, ev->mask + b * cn);
     }
 }
 

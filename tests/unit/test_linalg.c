@@ -359,6 +359,22 @@ static void test_dot_nrm2(void **state)
     assert_close(gpmc_nrm2(v, 2), 5e200, 5e200 * 4 * DBL_EPSILON); /* no overflow */
 }
 
+/* The pair masks: both strictly positive (a zero pre-activation is off: rejects >= 0;
+ * one positive is off: rejects OR), contiguous and gathered through an index. */
+static void test_pair_masks(void **state)
+{
+    (void)state;
+    const double zx[6] = {1, 0, -1, 2, 3, 0.5}, zy[6] = {1, 1, 1, -2, 0, 1e-300};
+    const double want[6] = {1, 0, 0, 0, 0, 1};
+    double m[6];
+    gpmc_pair_masks(zx, zy, NULL, 6, m);
+    assert_memory_equal(m, want, sizeof m);
+    const size_t idx[4] = {5, 0, 4, 5};
+    const double want_idx[4] = {1, 1, 0, 1};
+    gpmc_pair_masks(zx, zy, idx, 4, m);
+    assert_memory_equal(m, want_idx, sizeof want_idx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_norm2_known),
         cmocka_unit_test(test_norm2_vs_lapack),
         cmocka_unit_test(test_dot_nrm2),
+        cmocka_unit_test(test_pair_masks),
     };
     return cmocka_run_group_tests_name("linalg", tests, setup, teardown);
 }
