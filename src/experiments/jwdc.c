@@ -59,7 +59,7 @@ static const gpmc_param_def params[] = {
     {"tuples", GPMC_PARAM_INT, "500", 1, 1e7, NULL, GPMC_PARAM_NOHASH,
      "random tuples (h, x, m, y independent uniform directions) per trial: the deviation's "
      "distribution and the search's starting points"},
-    {"search", GPMC_PARAM_INT, "2500", 0, 1e8, NULL, GPMC_PARAM_NOHASH,
+    {"search", GPMC_PARAM_INT, "8000", 0, 1e8, NULL, GPMC_PARAM_NOHASH,
      "climbing evaluations per trial (random steps and aimed flips across the rows' "
      "hyperplanes), from the best tuples found"},
     {"angles", GPMC_PARAM_INT, "64", 0, 1e6, NULL, GPMC_PARAM_NOHASH,

@@ -323,6 +323,19 @@ static void angle_at(size_t j, size_t total, double *delta, int *far)
     *delta = *far ? (i == m - 1 ? 0 : PI - t) : t;
 }
 
+/* s->u = a uniform unit direction orthogonal to the unit vector x (len). */
+static void orthogonal_direction(gpmc_search *s, gsl_rng *r, const double *x, size_t len)
+{
+    double proj;
+    do {
+        gpmc_rng_unit_vector(r, s->u, len);
+        proj = gpmc_dot(s->u, x, len);
+    } while (fabs(proj) > 0.99); /* keep the projected vector well conditioned */
+    for (size_t i = 0; i < len; i++)
+        s->u[i] -= proj * x[i];
+    gpmc_search_normalize(s->u, len);
+}
+
 /* Vector b = cos(theta) x + sin(theta) u of the angle tuple j, x = vector a. */
 static void angle_pair(gpmc_search *s, gsl_rng *r, size_t j, size_t total, double *x,
                        double *y)
@@ -340,14 +353,7 @@ static void angle_pair(gpmc_search *s, gsl_rng *r, size_t j, size_t total, doubl
             y[i] = sign * x[i];
         return;
     }
-    double proj;
-    do {
-        gpmc_rng_unit_vector(r, s->u, k);
-        proj = gpmc_dot(s->u, x, k);
-    } while (fabs(proj) > 0.99); /* keep the projected vector well conditioned */
-    for (size_t i = 0; i < k; i++)
-        s->u[i] -= proj * x[i];
-    gpmc_search_normalize(s->u, k);
+    orthogonal_direction(s, r, x, k);
     for (size_t i = 0; i < k; i++)
         y[i] = c * x[i] + sn * s->u[i];
 }
@@ -387,21 +393,15 @@ static void angle_pair_blocks(gpmc_search *s, gsl_rng *r, size_t j, size_t total
         digit[i] = rest % G;
     for (size_t i = 0; i < L; i++) {
         size_t len = s->bl_len[i];
-        double t = block_axis_angle(digit[i], G), c = cos(t), sn = sin(t), pr;
+        double t = block_axis_angle(digit[i], G), c = cos(t), sn = sin(t);
         double *a = x + s->bl_off[i], *bb = y + s->bl_off[i], sc = 1 / sqrt((double)L);
         gpmc_rng_unit_vector(r, a, len);
         if (len == 1) {
             bb[0] = c >= 0 ? a[0] : -a[0];
         } else {
-            do {
-                gpmc_rng_unit_vector(r, s->u, len);
-                pr = gpmc_dot(s->u, a, len);
-            } while (fabs(pr) > 0.99); /* keep the projected vector well conditioned */
+            orthogonal_direction(s, r, a, len);
             for (size_t c2 = 0; c2 < len; c2++)
-                s->u[c2] -= pr * a[c2];
-            double nw = gpmc_nrm2(s->u, len);
-            for (size_t c2 = 0; c2 < len; c2++)
-                bb[c2] = t == 0 ? a[c2] : t == PI ? -a[c2] : c * a[c2] + sn * s->u[c2] / nw;
+                bb[c2] = t == 0 ? a[c2] : t == PI ? -a[c2] : c * a[c2] + sn * s->u[c2];
         }
         for (size_t c2 = 0; c2 < len; c2++)
             a[c2] *= sc, bb[c2] *= sc;
