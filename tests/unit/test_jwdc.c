@@ -598,8 +598,8 @@ static double dense_search(gpmc_jwdc_eval *ev, gsl_rng *r, size_t K, size_t budg
 /* (f) search quality on tiny instances: the default budgets (tuples 500, angles 64,
  * search 8000, batch 128) against dense_search with 100x their total, on the same B, C
  * (stored), 8 matrices per shape: the median of eps_hat / dense >= 0.95. Not every
- * matrix: measured on 32 other matrices per shape and seed (seeds 77, 99), 0-1 of 32 fell
- * below 0.95 at ell = 8 and 3-5 at ell = 10, one at 0.667 at any budget tried (a
+ * matrix: measured on 32 other matrices per shape and seed (seeds 77, 99), 1 of 32 fell
+ * below 0.95 at ell = 8 and 3-4 at ell = 10, one at 0.667 at any budget tried (a
  * supremum at a corner, theta_my ~ pi - 0.08 with one C row in the thin wedge c.m > 0,
  * c.y > 0: near-antipodal tuples have small values and do not become parents). */
 static void test_search_fraction(void **state)
