@@ -41,9 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PI_ 3.14159265358979323846
-#define M_SQRT1_2_ 0.70710678118654752440
-
 enum {
     P_ELL, P_N, P_P, P_ENSEMBLE, P_TUPLES, P_SEARCH, P_ANGLES, P_EPS, P_STORE, P_BATCH, NPARAMS
 };
