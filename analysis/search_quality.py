@@ -3,13 +3,15 @@
 
     search_quality.py FILE [--field eps_hat]
 
-FILE is a results file whose grid has a `search` key with two values (the default budget
-and a larger one) and any other keys (e.g. n, k): `search` is not in the stream key, so
-both budgets see the same matrices in every trial. For each other-key combination and
-trial, the ratio field(small budget) / field(large budget); prints per combination the
-ratios' median and minimum, then over all: `median R worst R mean R (N matrices)`.
-A ratio above 1 means the small budget found more (the searches are independent draws
-after the matrix).
+FILE is a results file whose grid has a `search` key with two or more values and any
+other keys (e.g. n, k): `search` is not in the stream key, so every budget sees the same
+matrices in every trial. For each other-key combination and trial, the ratio
+field(budget) / field(largest budget); prints per budget below the largest and per
+combination the ratios' median and minimum, then per budget over all combinations:
+`median R worst R mean R (N matrices)`. With more than two budgets this is the
+convergence curve of the search: how much of the largest budget's value each budget
+reaches. A ratio above 1 means the smaller budget found more (the searches are
+independent draws after the matrix).
 """
 import argparse
 import sys
@@ -19,29 +21,40 @@ import numpy as np
 import gpmc_h5
 
 
-def ratios(path, field='eps_hat'):
+def curve(path, field='eps_hat'):
+    """{budget: [(combination, ratios to the largest budget)]} for every budget below the
+    largest, and the largest budget."""
     d = gpmc_h5.load(path)
     grid = d.grid
     if 'search' not in grid:
         raise SystemExit(f"{path}: no `search` key in /grid")
     s = np.asarray(grid['search'])
-    lo, hi = s.min(), s.max()
-    if lo == hi:
-        raise SystemExit(f"{path}: /grid/search has one value ({lo}); two are needed")
+    budgets = sorted(set(s.tolist()))
+    if len(budgets) < 2:
+        raise SystemExit(f"{path}: /grid/search has one value ({budgets[0]}); two are needed")
+    hi = budgets[-1]
     others = [k for k in grid if k != 'search']
     vals = np.asarray(d.trials[field], dtype=float)
-    out = []
     keys = sorted({tuple(np.asarray(grid[k])[p] for k in others) for p in range(len(s))})
+    out = {b: [] for b in budgets[:-1]}
     for key in keys:
         sel = np.ones(len(s), bool)
         for k, v in zip(others, key):
             sel &= np.asarray(grid[k]) == v
-        a = np.where(sel & (s == lo))[0]
-        b = np.where(sel & (s == hi))[0]
-        if len(a) != 1 or len(b) != 1:
-            raise SystemExit(f"{path}: {dict(zip(others, key))} is not one point per budget")
-        out.append((dict(zip(others, key)), vals[a[0]] / vals[b[0]]))
-    return int(lo), int(hi), out
+        top = np.where(sel & (s == hi))[0]
+        for b in budgets[:-1]:
+            a = np.where(sel & (s == b))[0]
+            if len(a) != 1 or len(top) != 1:
+                raise SystemExit(f"{path}: {dict(zip(others, key))} is not one point per budget")
+            out[b].append((dict(zip(others, key)), vals[a[0]] / vals[top[0]]))
+    return out, int(hi)
+
+
+def ratios(path, field='eps_hat'):
+    """(smallest budget, largest budget, [(combination, ratios)]) of the smallest budget."""
+    out, hi = curve(path, field)
+    lo = min(out)
+    return int(lo), hi, out[lo]
 
 
 def main(argv=None):
@@ -49,14 +62,16 @@ def main(argv=None):
     ap.add_argument('file')
     ap.add_argument('--field', default='eps_hat')
     a = ap.parse_args(argv)
-    lo, hi, out = ratios(a.file, a.field)
-    for key, r in out:
-        name = ' '.join(f"{k}={v}" for k, v in key.items())
-        print(f"{a.field} {name}: search {lo} / {hi}: median {np.median(r):.4f} "
-              f"min {np.min(r):.4f}")
-    allr = np.concatenate([r for _, r in out])
-    print(f"{a.field} search {lo} / {hi}: median {np.median(allr):.4f} worst "
-          f"{allr.min():.4f} mean {allr.mean():.4f} ({len(allr)} matrices)")
+    out, hi = curve(a.file, a.field)
+    for lo in sorted(out):
+        for key, r in out[lo]:
+            name = ' '.join(f"{k}={v}" for k, v in key.items())
+            print(f"{a.field} {name}: search {lo} / {hi}: median {np.median(r):.4f} "
+                  f"min {np.min(r):.4f}")
+    for lo in sorted(out):
+        allr = np.concatenate([r for _, r in out[lo]])
+        print(f"{a.field} search {lo} / {hi}: median {np.median(allr):.4f} worst "
+              f"{allr.min():.4f} mean {allr.mean():.4f} ({len(allr)} matrices)")
     return 0
 
 

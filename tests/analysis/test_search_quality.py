@@ -40,3 +40,21 @@ def test_one_budget_is_refused(tmp_path):
                            {"eps_hat": np.ones((1, 3))})
     with pytest.raises(SystemExit, match="two are needed"):
         search_quality.ratios(str(p))
+
+
+def test_curve_divides_every_budget_by_the_largest(tmp_path, capsys):
+    # one grid key (search) with three budgets, T = 3 matrices; the points are in spec order
+    axes = [("search", [100, 1000, 3000])]
+    eps = np.array([[0.5, 0.6, 0.9], [0.8, 0.6, 1.2], [1.0, 0.8, 1.5]])
+    p = fixtures.write_run(tmp_path / "c.h5", "wdc", axes, {"eps_hat": eps})
+    out, hi = search_quality.curve(str(p))
+    assert hi == 3000 and sorted(out) == [100, 1000]
+    # each budget against the largest on the same trial (the successive ratio
+    # eps(100)/eps(1000) = 0.625, 1, 1.125 differs)
+    np.testing.assert_allclose(out[100][0][1], [0.5, 0.75, 0.6])
+    np.testing.assert_allclose(out[1000][0][1], [0.8, 0.75, 0.8])
+    assert search_quality.ratios(str(p))[:2] == (100, 3000)
+    assert search_quality.main([str(p)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "search 100 / 3000: median 0.6000 worst 0.5000" in lines[-2]
+    assert "search 1000 / 3000: median 0.8000 worst 0.7500" in lines[-1]
