@@ -28,7 +28,8 @@
  *   seeds  the caller's seed tuples (the plan's `seeds`), no draws;
  *   s0+2   if a tie is given, a quarter of `search` (at least 1) on tied tuples: one batch
  *          of fresh random tuples, then a climb from the best of them and of the tied
- *          tuples seen so far;
+ *          tuples seen so far; or (blocks, no tie) `block_tied` per block on block-tied
+ *          tuples, the same way;
  *   s0+3   the rest of `search`: a climb from the best tuples seen and the best tied one.
  * Every budget counts evaluated (or screened) tuples: gpmc_search_evaluated() = random +
  * angles + seeds + search.
@@ -136,6 +137,13 @@ typedef struct {
     /* m entries: the tie of the tied stage (NULL: none, all of `search` on free tuples).
      * The theta = 0 tuples count as tied when the tie is exactly b = a. */
     const size_t *tie;
+    /* With blocks and no tie: climbing evaluations per block, taken from `search`, of the
+     * block-tied stages. For each block b in turn, tuples whose block b of vector angle_b
+     * is that of vector angle_a (the joint-WDC: h = x with m, y free, then m = y with h, x
+     * free), where suprema sit that a free climb reaches only through low values: a batch
+     * of fresh tuples, then a climb from their best; the stage's best joins the climb's
+     * starting points. 0: none. */
+    size_t block_tied;
     uint32_t substream;   /* s0: the phases use substreams s0..s0+3 */
     /* nseeds tuples (each m x k row-major, one after another) the caller found another way
      * (the WDC: the best cells of the diagonal): evaluated after the angles, counted, and

@@ -283,6 +283,17 @@ static int evaluate(gpmc_search *s, size_t nb, const size_t *tie, pool *offer, i
     return GPMC_OK;
 }
 
+/* In a block-tied stage, the batch's first nb tuples put back on it. */
+static void block_copy(gpmc_search *s, size_t nb)
+{
+    if (s->btie == 0)
+        return;
+    size_t k = s->k, off = s->bl_off[s->btie - 1], len = s->bl_len[s->btie - 1];
+    for (size_t b = 0; b < nb; b++)
+        memcpy(s->buf + (s->btb * s->batch + b) * k + off,
+               s->buf + (s->bta * s->batch + b) * k + off, len * sizeof(double));
+}
+
 /* `count` tuples with every free vector uniform (drawn per tuple, in vector order), in
  * batches; values to vals (may be NULL), tuples offered to `offer`. */
 static int phase_random(gpmc_search *s, gsl_rng *r, size_t count, const size_t *tie,
@@ -295,6 +306,7 @@ static int phase_random(gpmc_search *s, gsl_rng *r, size_t count, const size_t *
             for (size_t j = 0; j < s->m; j++)
                 if (tie[j] == j)
                     gpmc_search_draw_unit(s, r, s->buf + (j * s->batch + b) * k);
+        block_copy(s, nb);
         int st = evaluate(s, nb, tie, offer, 1);
         if (st != GPMC_OK)
             return st;
@@ -575,15 +587,19 @@ static int climb(gpmc_search *s, pool *p, size_t budget, const size_t *tie, gsl_
         /* A screened generation needs more children than parents to choose from. */
         if (screened && budget > 2 * np) {
             size_t nb = budget - np < s->batch ? budget - np : s->batch;
-            if ((st = gpmc_search_children(s, p, nb, tie, r)) != GPMC_OK ||
-                (st = screened_generation(s, p, nb, tie)) != GPMC_OK)
+            if ((st = gpmc_search_children(s, p, nb, tie, r)) != GPMC_OK)
+                return st;
+            block_copy(s, nb);
+            if ((st = screened_generation(s, p, nb, tie)) != GPMC_OK)
                 return st;
             budget -= nb + np;
             continue;
         }
         size_t nb = budget < s->batch ? budget : s->batch;
-        if ((st = gpmc_search_children(s, p, nb, tie, r)) != GPMC_OK ||
-            (st = evaluate(s, nb, tie, NULL, 1)) != GPMC_OK)
+        if ((st = gpmc_search_children(s, p, nb, tie, r)) != GPMC_OK)
+            return st;
+        block_copy(s, nb);
+        if ((st = evaluate(s, nb, tie, NULL, 1)) != GPMC_OK)
             return st;
         for (size_t q = 0; q < np; q++)
             bestc[q] = -1;
@@ -622,6 +638,32 @@ static int phase_seeds(gpmc_search *s, const gpmc_search_plan *pl)
     return GPMC_OK;
 }
 
+/* The block-tied stage of block blk (search.h): pl->block_tied evaluations, half (at most
+ * a batch, at least the pool) fresh tuples, then a climb; its best offered to the main
+ * pool. Every tuple it draws or makes is put back on the block tie before evaluation. */
+static int block_tied_stage(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl,
+                            size_t blk, const size_t *id)
+{
+    pool *tp = &s->tied_pool;
+    size_t sb = pl->block_tied, nb = sb / 2 < s->batch ? sb / 2 : s->batch;
+    if (nb < tp->cap)
+        nb = tp->cap < sb ? tp->cap : sb;
+    tp->len = 0;
+    s->btie = blk + 1;
+    s->bta = pl->angle_a;
+    s->btb = pl->angle_b;
+    int st = phase_random(s, r, nb, id, tp, NULL);
+    if (st == GPMC_OK)
+        st = climb(s, tp, sb - nb, id, r);
+    s->btie = 0;
+    if (st == GPMC_OK && tp->len > 0) {
+        const double *t[GPMC_SEARCH_MAX_TUPLE];
+        pool_tuple(s, tp, id, 0, t);
+        pool_offer(s, &s->main_pool, t, tp->val[0]);
+    }
+    return st;
+}
+
 /* GPMC_OK if the plan fits the objective (indices in range, a tie pointing backwards,
  * a tied gated vector's source gated). *angles_tied: the tie is exactly b = a. */
 static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *angles_tied)
@@ -630,6 +672,13 @@ static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *ang
     if (pl->angles > 0 && (pl->angle_a >= m || pl->angle_b >= m || pl->angle_a == pl->angle_b))
         return gpmc_error(GPMC_EINVAL, "search", "angle vectors %zu, %zu of a %zu-tuple",
                           pl->angle_a, pl->angle_b, m);
+    if (pl->block_tied > 0 &&
+        (s->nbl < 2 || pl->tie || pl->angle_a >= m || pl->angle_b >= m ||
+         pl->angle_a == pl->angle_b || pl->block_tied > pl->search / s->nbl))
+        return gpmc_error(GPMC_EINVAL, "search",
+                          "block_tied %zu needs blocks, no tie, vectors angle_a != angle_b "
+                          "and at most search / blocks (%zu / %zu)",
+                          pl->block_tied, pl->search, s->nbl);
     *angles_tied = pl->tie != NULL && pl->angles > 0;
     for (size_t j = 0; pl->tie && j < m; j++) {
         size_t i = pl->tie[j];
@@ -653,6 +702,7 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
     s->stream = stream;
     s->all.val = s->tied.val = -1;
     s->evaluated = 0;
+    s->btie = 0;
     s->main_pool.len = s->tied_pool.len = 0;
     gsl_rng *r = stream->r;
 
@@ -671,7 +721,7 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
     sfree = pl->search - stied;
     if ((st = phase_seeds(s, pl)) != GPMC_OK)
         return st;
-    gpmc_stream_substream(stream, pl->substream + 2);
+    gpmc_stream_substream(stream, pl->substream + 2); /* the tied or the block-tied stages */
     if (stied > 0) {
         /* Seed batch: up to half the tied budget (at most one batch, at least the pool's
          * size) of fresh random tuples, for global coverage. */
@@ -682,6 +732,12 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
         if ((st = phase_random(s, r, nb, pl->tie, tp, NULL)) != GPMC_OK ||
             (st = climb(s, tp, stied - nb, pl->tie, r)) != GPMC_OK)
             return st;
+    }
+    if (pl->block_tied > 0) {
+        sfree -= s->nbl * pl->block_tied;
+        for (size_t blk = 0; blk < s->nbl; blk++)
+            if ((st = block_tied_stage(s, r, pl, blk, id)) != GPMC_OK)
+                return st;
     }
     gpmc_stream_substream(stream, pl->substream + 3);
     if (s->tied.val >= 0) {

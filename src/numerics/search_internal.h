@@ -72,6 +72,9 @@ struct gpmc_search {
     lapack_int *eiwork, isuppz[2], lwork, liwork;
     best all, tied;
     size_t evaluated;
+    /* In a block-tied stage (gpmc_search_plan.block_tied): block btie - 1 of vector btb
+     * is a copy of vector bta's in every tuple drawn or made; 0 outside. */
+    size_t btie, bta, btb;
     const gpmc_stream *stream; /* of the run: polled for a stop between batches */
 };
 

@@ -206,6 +206,10 @@ static void random_child(gpmc_search *s, const pool *p, size_t q, size_t move,
     size_t single = L == 1 ? f : f * L, common = single + 1;
     if (L == 1 && f == 1)
         single = 0; /* one free vector, one block: the only move is move 0, "all" */
+    /* block-tied (all vectors free): the tied block of btb alone would be copied back
+     * over; move that of bta instead, which the copy carries to btb */
+    if (s->btie > 0 && L > 1 && move == s->btb * L + s->btie - 1)
+        move = s->bta * L + s->btie - 1;
     if (move >= common) { /* the same step: one block (move - common < L) or all */
         size_t blk = L > 1 && move - common < L ? move - common : L;
         for (size_t j = 0; j < f; j++)

@@ -597,11 +597,12 @@ static double dense_search(gpmc_jwdc_eval *ev, gsl_rng *r, size_t K, size_t budg
 
 /* (f) search quality on tiny instances: the default budgets (tuples 500, angles 64,
  * search 8000, batch 128) against dense_search with 100x their total, on the same B, C
- * (stored), 8 matrices per shape: the median of eps_hat / dense >= 0.95. Not every
- * matrix: measured on 32 other matrices per shape and seed (seeds 77, 99), 1 of 32 fell
- * below 0.95 at ell = 8 and 3-4 at ell = 10, one at 0.667 at any budget tried (a
- * supremum at a corner, theta_my ~ pi - 0.08 with one C row in the thin wedge c.m > 0,
- * c.y > 0: near-antipodal tuples have small values and do not become parents). */
+ * (stored), 8 matrices per shape: every eps_hat / dense >= 0.95 (measured minimum 0.9999
+ * and 0.965; medians 1.000, 0.996). Not every matrix there is: on 32 other matrices per
+ * shape (seed 77), 1 and 3 of 32 fell below 0.95 (1 and 4 before the block-tied
+ * stages), one at 0.666 at any budget tried: a supremum at a corner, h ~ x and
+ * theta_my ~ pi - 0.07 with C rows on the edges of the thin wedge c.m > 0, c.y > 0, which
+ * is reached only through tuples of small value. */
 static void test_search_fraction(void **state)
 {
     (void)state;
@@ -628,7 +629,7 @@ static void test_search_fraction(void **state)
         }
         gpmc_sort(frac, 8);
         print_message("median %.4f min %.4f\n", 0.5 * (frac[3] + frac[4]), frac[0]);
-        assert_true(0.5 * (frac[3] + frac[4]) >= 0.95);
+        assert_true(frac[0] >= 0.95);
         gpmc_jwdc_eval_free(ev);
         exp_close(&er);
     }

@@ -248,12 +248,80 @@ static void test_blocks(void **state)
     assert_memory_equal(&none, &one, sizeof none);
 }
 
+/* The block-tied stages: f = 1 + (1 - cos(x_B, y_B)) / 2 where block A of x and y are
+ * bitwise equal, else (1 - cos(x_B, y_B)) / 4: sup 2, only on the tie x_A = y_A, which no
+ * uniform draw, angle-free plan or free climb ever produces (the wrong variant: no
+ * stage, at most 0.5). Counts the tuples evaluated on that tie. */
+typedef struct {
+    size_t on_tie, calls;
+} tie_toy;
+
+static int tie_eval(void *ctx, const double *const *t, size_t nb, double *val)
+{
+    tie_toy *o = ctx;
+    for (size_t b = 0; b < nb; b++) {
+        const double *x = t[0] + b * KB, *y = t[1] + b * KB;
+        double g = (1 - block_cos(x + 2, y + 2, 3)) / 2;
+        int tied = memcmp(x, y, 2 * sizeof *x) == 0;
+        o->on_tie += (size_t)tied;
+        val[b] = tied ? 1 + g : g / 2;
+    }
+    o->calls += nb;
+    return GPMC_OK;
+}
+
+static int tie_run(size_t block_tied, const size_t *tie, size_t nblocks, tie_toy *o,
+                   double *best, size_t *evaluated)
+{
+    memset(o, 0, sizeof *o);
+    gpmc_search_objective obj = {.m = 2, .k = KB, .batch = 64, .ctx = o, .eval = tie_eval,
+                                 .nblocks = nblocks, .block = blocks_ab};
+    gpmc_search *s = gpmc_search_alloc(&obj);
+    assert_non_null(s);
+    gpmc_stream st = {.r = gpmc_rng_alloc(), .seed = 3, .point_key = 7, .trial = 0};
+    assert_non_null(st.r);
+    gpmc_rng_seek(st.r, 3, 7, 0, 0);
+    gpmc_search_plan plan = {.random = 100, .angles = 0, .angle_a = 0, .angle_b = 1,
+                             .search = 4000, .tie = tie, .block_tied = block_tied,
+                             .substream = 1};
+    int rc = gpmc_search_run(s, &st, &plan);
+    *best = gpmc_search_best(s, 0, NULL);
+    *evaluated = gpmc_search_evaluated(s);
+    gpmc_search_free(s);
+    gpmc_rng_free(st.r);
+    return rc;
+}
+
+static void test_block_tied(void **state)
+{
+    (void)state;
+    tie_toy o;
+    double best;
+    size_t ev;
+    assert_int_equal(tie_run(0, NULL, 2, &o, &best, &ev), GPMC_OK);
+    print_message("block tie: without the stage %.6f (%zu tuples on the tie)\n", best, o.on_tie);
+    assert_true(best <= 0.5 + 1e-15 && o.on_tie == 0);
+    assert_int_equal(tie_run(500, NULL, 2, &o, &best, &ev), GPMC_OK);
+    print_message("block tie: with 500 per block %.6f (%zu tuples on the tie)\n", best, o.on_tie);
+    assert_true(best > 1.99 && best <= 2 + 1e-12);
+    /* every tuple of block A's stage is on the tie; the budget is unchanged */
+    assert_true(o.on_tie >= 500);
+    assert_int_equal(ev, 100 + 4000);
+    assert_int_equal(o.calls, ev);
+    /* refused: no blocks, a tie as well, more than search / blocks */
+    static const size_t tie_xy[2] = {0, 0};
+    assert_int_equal(tie_run(500, NULL, 0, &o, &best, &ev), GPMC_EINVAL);
+    assert_int_equal(tie_run(500, tie_xy, 2, &o, &best, &ev), GPMC_EINVAL);
+    assert_int_equal(tie_run(2001, NULL, 2, &o, &best, &ev), GPMC_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_close_to_sup),
         cmocka_unit_test(test_reproducible_and_plan),
         cmocka_unit_test(test_blocks),
+        cmocka_unit_test(test_block_tied),
     };
     return cmocka_run_group_tests_name("search", tests, NULL, NULL);
 }
