@@ -194,23 +194,35 @@ static int block_eval(void *ctx, const double *const *t, size_t nb, double *val)
     return GPMC_OK;
 }
 
+/* One run of `plan` on `obj` (stream seed 3, point key `key`): the best value, the count
+ * evaluated and the run's status. */
+static int run_plan(const gpmc_search_objective *obj, const gpmc_search_plan *plan,
+                    uint64_t key, double *best, size_t *evaluated)
+{
+    gpmc_search *s = gpmc_search_alloc(obj);
+    assert_non_null(s);
+    gpmc_stream st = {.r = gpmc_rng_alloc(), .seed = 3, .point_key = key, .trial = 0};
+    assert_non_null(st.r);
+    gpmc_rng_seek(st.r, 3, key, 0, 0);
+    int rc = gpmc_search_run(s, &st, plan);
+    *best = gpmc_search_best(s, 0, NULL);
+    *evaluated = gpmc_search_evaluated(s);
+    gpmc_search_free(s);
+    gpmc_rng_free(st.r);
+    return rc;
+}
+
 static double block_run(size_t nblocks, const size_t *block, size_t random, size_t angles,
                         size_t search, block_toy *o)
 {
     memset(o, 0, sizeof *o);
     gpmc_search_objective obj = {.m = 2, .k = KB, .batch = 64, .ctx = o, .eval = block_eval,
                                  .nblocks = nblocks, .block = block};
-    gpmc_search *s = gpmc_search_alloc(&obj);
-    assert_non_null(s);
-    gpmc_stream st = {.r = gpmc_rng_alloc(), .seed = 3, .point_key = 5, .trial = 0};
-    assert_non_null(st.r);
-    gpmc_rng_seek(st.r, 3, 5, 0, 0);
     gpmc_search_plan plan = {.random = random, .angles = angles, .angle_a = 0, .angle_b = 1,
                              .search = search, .substream = 1};
-    assert_int_equal(gpmc_search_run(s, &st, &plan), GPMC_OK);
-    double best = gpmc_search_best(s, 0, NULL);
-    gpmc_search_free(s);
-    gpmc_rng_free(st.r);
+    double best;
+    size_t ev;
+    assert_int_equal(run_plan(&obj, &plan, 5, &best, &ev), GPMC_OK);
     return best;
 }
 
@@ -276,20 +288,10 @@ static int tie_run(size_t block_tied, const size_t *tie, size_t nblocks, tie_toy
     memset(o, 0, sizeof *o);
     gpmc_search_objective obj = {.m = 2, .k = KB, .batch = 64, .ctx = o, .eval = tie_eval,
                                  .nblocks = nblocks, .block = blocks_ab};
-    gpmc_search *s = gpmc_search_alloc(&obj);
-    assert_non_null(s);
-    gpmc_stream st = {.r = gpmc_rng_alloc(), .seed = 3, .point_key = 7, .trial = 0};
-    assert_non_null(st.r);
-    gpmc_rng_seek(st.r, 3, 7, 0, 0);
     gpmc_search_plan plan = {.random = 100, .angles = 0, .angle_a = 0, .angle_b = 1,
                              .search = 4000, .tie = tie, .block_tied = block_tied,
                              .substream = 1};
-    int rc = gpmc_search_run(s, &st, &plan);
-    *best = gpmc_search_best(s, 0, NULL);
-    *evaluated = gpmc_search_evaluated(s);
-    gpmc_search_free(s);
-    gpmc_rng_free(st.r);
-    return rc;
+    return run_plan(&obj, &plan, 7, best, evaluated);
 }
 
 static void test_block_tied(void **state)
