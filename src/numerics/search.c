@@ -638,23 +638,31 @@ static int phase_seeds(gpmc_search *s, const gpmc_search_plan *pl)
     return GPMC_OK;
 }
 
-/* The block-tied stage of block blk (search.h): pl->block_tied evaluations, half (at most
- * a batch, at least the pool) fresh tuples, then a climb; its best offered to the main
- * pool. Every tuple it draws or makes is put back on the block tie before evaluation. */
+/* A stage of `budget` evaluations on the pool tp under `tie`: a seed batch of fresh
+ * tuples for global coverage (half the budget, at most one batch, at least the pool's
+ * size), offered to tp, then a climb from tp's best. */
+static int fresh_then_climb(gpmc_search *s, gsl_rng *r, pool *tp, size_t budget,
+                            const size_t *tie)
+{
+    size_t nb = budget / 2 < s->batch ? budget / 2 : s->batch;
+    if (nb < tp->cap)
+        nb = tp->cap < budget ? tp->cap : budget;
+    int st = phase_random(s, r, nb, tie, tp, NULL);
+    return st != GPMC_OK ? st : climb(s, tp, budget - nb, tie, r);
+}
+
+/* The block-tied stage of block blk (search.h) on a pool of its own; its best offered to
+ * the main pool. Every tuple it draws or makes is put back on the block tie before
+ * evaluation. */
 static int block_tied_stage(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl,
                             size_t blk, const size_t *id)
 {
     pool *tp = &s->tied_pool;
-    size_t sb = pl->block_tied, nb = sb / 2 < s->batch ? sb / 2 : s->batch;
-    if (nb < tp->cap)
-        nb = tp->cap < sb ? tp->cap : sb;
     tp->len = 0;
     s->btie = blk + 1;
     s->bta = pl->angle_a;
     s->btb = pl->angle_b;
-    int st = phase_random(s, r, nb, id, tp, NULL);
-    if (st == GPMC_OK)
-        st = climb(s, tp, sb - nb, id, r);
+    int st = fresh_then_climb(s, r, tp, pl->block_tied, id);
     s->btie = 0;
     if (st == GPMC_OK && tp->len > 0) {
         const double *t[GPMC_SEARCH_MAX_TUPLE];
@@ -669,12 +677,12 @@ static int block_tied_stage(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *
 static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *angles_tied)
 {
     size_t m = s->m;
-    if (pl->angles > 0 && (pl->angle_a >= m || pl->angle_b >= m || pl->angle_a == pl->angle_b))
+    int ab_ok = pl->angle_a < m && pl->angle_b < m && pl->angle_a != pl->angle_b;
+    if (pl->angles > 0 && !ab_ok)
         return gpmc_error(GPMC_EINVAL, "search", "angle vectors %zu, %zu of a %zu-tuple",
                           pl->angle_a, pl->angle_b, m);
     if (pl->block_tied > 0 &&
-        (s->nbl < 2 || pl->tie || pl->angle_a >= m || pl->angle_b >= m ||
-         pl->angle_a == pl->angle_b || pl->block_tied > pl->search / s->nbl))
+        (s->nbl < 2 || pl->tie || !ab_ok || pl->block_tied > pl->search / s->nbl))
         return gpmc_error(GPMC_EINVAL, "search",
                           "block_tied %zu needs blocks, no tie, vectors angle_a != angle_b "
                           "and at most search / blocks (%zu / %zu)",
@@ -722,17 +730,9 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
     if ((st = phase_seeds(s, pl)) != GPMC_OK)
         return st;
     gpmc_stream_substream(stream, pl->substream + 2); /* the tied or the block-tied stages */
-    if (stied > 0) {
-        /* Seed batch: up to half the tied budget (at most one batch, at least the pool's
-         * size) of fresh random tuples, for global coverage. */
-        pool *tp = &s->tied_pool;
-        size_t nb = stied / 2 < s->batch ? stied / 2 : s->batch;
-        if (nb < tp->cap)
-            nb = tp->cap < stied ? tp->cap : stied;
-        if ((st = phase_random(s, r, nb, pl->tie, tp, NULL)) != GPMC_OK ||
-            (st = climb(s, tp, stied - nb, pl->tie, r)) != GPMC_OK)
-            return st;
-    }
+    /* the tied pool keeps the tied tuples of the angle phase */
+    if (stied > 0 && (st = fresh_then_climb(s, r, &s->tied_pool, stied, pl->tie)) != GPMC_OK)
+        return st;
     if (pl->block_tied > 0) {
         sfree -= s->nbl * pl->block_tied;
         for (size_t blk = 0; blk < s->nbl; blk++)

@@ -23,19 +23,24 @@ void gpmc_search_normalize(double *x, size_t k)
         x[i] /= s;
 }
 
+/* Every block of x, unit on its own, scaled to norm 1/sqrt(nblocks). */
+static void scale_blocks(const gpmc_search *s, double *x)
+{
+    double sc = 1 / sqrt((double)s->nbl);
+    for (size_t i = 0; i < s->nbl; i++)
+        for (size_t c = s->bl_off[i]; c < s->bl_off[i] + s->bl_len[i]; c++)
+            x[c] *= sc;
+}
+
 void gpmc_search_unit(const gpmc_search *s, double *x)
 {
     if (s->nbl == 1) {
         gpmc_search_normalize(x, s->k);
         return;
     }
-    double sc = 1 / sqrt((double)s->nbl);
-    for (size_t i = 0; i < s->nbl; i++) {
-        double *xb = x + s->bl_off[i];
-        gpmc_search_normalize(xb, s->bl_len[i]);
-        for (size_t c = 0; c < s->bl_len[i]; c++)
-            xb[c] *= sc;
-    }
+    for (size_t i = 0; i < s->nbl; i++)
+        gpmc_search_normalize(x + s->bl_off[i], s->bl_len[i]);
+    scale_blocks(s, x);
 }
 
 void gpmc_search_draw_unit(const gpmc_search *s, gsl_rng *r, double *x)
@@ -44,13 +49,9 @@ void gpmc_search_draw_unit(const gpmc_search *s, gsl_rng *r, double *x)
         gpmc_rng_unit_vector(r, x, s->k);
         return;
     }
-    double sc = 1 / sqrt((double)s->nbl);
-    for (size_t i = 0; i < s->nbl; i++) {
-        double *xb = x + s->bl_off[i];
-        gpmc_rng_unit_vector(r, xb, s->bl_len[i]);
-        for (size_t c = 0; c < s->bl_len[i]; c++)
-            xb[c] *= sc;
-    }
+    for (size_t i = 0; i < s->nbl; i++)
+        gpmc_rng_unit_vector(r, x + s->bl_off[i], s->bl_len[i]);
+    scale_blocks(s, x);
 }
 
 /* The Gaussian step's scale on block i: an angle ~sigma on the block's own sphere. */
