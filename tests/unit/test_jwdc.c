@@ -603,6 +603,15 @@ static double dense_search(gpmc_jwdc_eval *ev, gsl_rng *r, size_t K, size_t budg
  * stages), one at 0.666 at any budget tried: a supremum at a corner, h ~ x and
  * theta_my ~ pi - 0.07 with C rows on the edges of the thin wedge c.m > 0, c.y > 0, which
  * is reached only through tuples of small value. */
+/* Under AddressSanitizer the dense references dominate the whole suite's time (51 s of
+ * 100x searches): the same code runs there on the first 2 matrices per shape, and on all 8
+ * in the plain build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FRACTION_TRIALS 2
+#else
+#define FRACTION_TRIALS 8
+#endif
+
 static void test_search_fraction(void **state)
 {
     (void)state;
@@ -617,8 +626,8 @@ static void test_search_fraction(void **state)
         size_t ell = (size_t)c.ell, n = (size_t)c.n, p = (size_t)c.p;
         gpmc_jwdc_eval *ev = gpmc_jwdc_eval_alloc(ell, n, p, 64);
         size_t budget = 100 * (size_t)(c.tuples + c.angles + c.search);
-        double frac[8];
-        for (uint64_t t = 0; t < 8; t++) {
+        double frac[FRACTION_TRIALS];
+        for (uint64_t t = 0; t < FRACTION_TRIALS; t++) {
             exp_trial(&er, 31, t);
             gpmc_jwdc_eval_set(ev, exp_arr(&er, "B"), exp_arr(&er, "C"), exp_get(&er, "alpha"));
             double dense = dense_search(ev, r, n + p, budget), eh = exp_get(&er, "eps_hat");
@@ -627,8 +636,9 @@ static void test_search_fraction(void **state)
                           ell, n, p, (int)t, eh, dense, eh / dense);
             frac[t] = eh / dense;
         }
-        gpmc_sort(frac, 8);
-        print_message("median %.4f min %.4f\n", 0.5 * (frac[3] + frac[4]), frac[0]);
+        gpmc_sort(frac, FRACTION_TRIALS);
+        print_message("median %.4f min %.4f\n",
+                      0.5 * (frac[(FRACTION_TRIALS - 1) / 2] + frac[FRACTION_TRIALS / 2]), frac[0]);
         assert_true(frac[0] >= 0.95);
         gpmc_jwdc_eval_free(ev);
         exp_close(&er);
