@@ -12,6 +12,10 @@
  *           angle-stratified in the angle of x and y, the diagonal x = y, climbing), with
  *           the objective max(far, near) of r2wdc_eval.h: exact values at evaluated
  *           tuples, so the largest is a certified lower bound (eps_layer, witness);
+ *   100..103 (absolute; layer 2 only, where W_1's cells can be listed: cell_max) the search
+ *           over (x, y) alone whose objective is the near value maximised over every pair
+ *           of cells for x1, x3 (r2wdc_pieces.h); its best pair's tuple is evaluated
+ *           like the others and joins eps_layer;
  *   +8      span_tuples random tuples: their certified values join eps_layer, and the
  *           span-relaxed value ||B_U^T D B_V|| of each and of the best tuple gives
  *           span_layer (an upper bound over those cells at their (r, s), not on eps_j);
@@ -30,6 +34,7 @@
 #include "gpmc/net.h"
 #include "gpmc/net_cells.h"
 #include "gpmc/r2wdc_eval.h"
+#include "gpmc/r2wdc_pieces.h"
 #include "gpmc/rng.h"
 #include "gpmc/search.h"
 #include "gpmc/sizes.h"
@@ -43,7 +48,7 @@
 
 enum {
     P_K, P_WIDTHS, P_TUPLES, P_ANGLES, P_SEARCH, P_SPAN, P_WDC_PAIRS, P_WDC_ANGLES,
-    P_WDC_SEARCH, P_WDC_FULL_MAX, P_WDC_DIAG, P_EPS, P_BATCH, NPARAMS
+    P_WDC_SEARCH, P_WDC_FULL_MAX, P_WDC_DIAG, P_CELL_PAIRS, P_CELL_MAX, P_EPS, P_BATCH, NPARAMS
 };
 
 #define MAX_DEPTH 8
@@ -73,6 +78,14 @@ static const gpmc_param_def params[] = {
      "wdc_diag random x (the full search's memory grows as n_j n_{j-1}^2)"},
     {"wdc_diag", GPMC_PARAM_INT, "4", 1, 1e4, NULL, GPMC_PARAM_NOHASH,
      "wdc_layer of wide layers: random x of ||W+x^T W+x - I/2|| (dsyrk + eigensolver)"},
+    {"cell_pairs", GPMC_PARAM_INT, "256", 0, 1e6, NULL, GPMC_PARAM_NOHASH,
+     "layer 2, where layer 1's cells can be listed (cell_max): pairs (x, y) of a second "
+     "search, each valued at its best pair of cells for x1 and x3 (all of them); its best "
+     "tuple's certified value joins eps_layer. 0: none"},
+    {"cell_max", GPMC_PARAM_INT, "256", 0, 4096, NULL, GPMC_PARAM_NOHASH,
+     "layer 2 runs the cell_pairs search if W_1's arrangement is listed by at most this "
+     "many points (2 sum_{i<k} C(n_1, i), for 2 sum_{i<k} C(n_1 - 1, i) cells); its cost "
+     "per pair grows as the square of their number"},
     {"eps", GPMC_PARAM_REAL_LIST, "0.1,0.2,0.5", 0, 1e6, NULL, GPMC_PARAM_NOHASH,
      "thresholds: the summary reports P(eps_hat <= eps) for each"},
     {"batch", GPMC_PARAM_INT, "16", 1, 256, NULL, GPMC_PARAM_NOHASH,
@@ -81,7 +94,7 @@ static const gpmc_param_def params[] = {
 
 enum {
     F_EPS_HAT, F_EPS_SPAN, F_EPS_WDC, F_EVALS, F_EPS_LAYER, F_SPAN_LAYER, F_WDC_LAYER,
-    F_WDC_DIAG_ONLY, F_WITNESS, NFIELDS
+    F_WDC_DIAG_ONLY, F_CELLS_LISTED, F_WITNESS, NFIELDS
 };
 
 static const gpmc_field_def fields[] = {
@@ -106,6 +119,9 @@ static const gpmc_field_def fields[] = {
     {"wdc_diag_only", "#widths", NULL, NULL, 0, "1",
      "per layer j: 1 if wdc_layer evaluated x = y only (n_{j-1} > wdc_full_max), 0 if the "
      "full WDC search"},
+    {"cells_listed", "#widths", NULL, NULL, 0, "cells",
+     "per layer j: the cells of G_{j-1} over all pairs of which the cell_pairs search "
+     "maximised the near value (layer 2 only, when W_1 has <= cell_max cells); 0 if not run"},
     {"witness", "#widths,6,k", NULL, NULL, 0, "1",
      "per layer j: the tuple (x, y, x1, x2, x3, x4) attaining eps_layer, each row of norm 1"},
 };
@@ -127,6 +143,10 @@ typedef struct {
     double *val, *span;                 /* batch */
     double *xd;                         /* max width: a diagonal x */
     gpmc_net_cells *cells;              /* the pieces' boundaries: the crossing moves */
+    gpmc_r2wdc_pieces *pieces;          /* layer 2 over all cell pairs (NULL: not run) */
+    size_t npieces;                     /* the cells listed for this trial */
+    gpmc_search *psrch;                 /* its search over (x, y) */
+    double *ptup;                       /* 6 x k: its tuple */
 } r2_ws;
 
 static const size_t tie6[6] = {0, 0, 2, 3, 4, 5}; /* x = y */
@@ -148,6 +168,20 @@ static size_t point_widths(const gpmc_point *pt, size_t *width)
 
 static int full_wdc(const gpmc_point *pt, size_t n_in) { return n_in <= psz(pt, P_WDC_FULL_MAX); }
 
+/* Layer 2's cell-pairs search runs: two layers or more, a budget, few enough cells (and
+ * k <= GPMC_R2WDC_PIECES_KMAX). */
+static int pieces_on(const gpmc_point *pt, const size_t *width, size_t d)
+{
+    return d >= 2 && psz(pt, P_CELL_PAIRS) > 0 &&
+           gpmc_r2wdc_pieces_bytes(width, psz(pt, P_CELL_MAX), psz(pt, P_BATCH)) != SIZE_MAX;
+}
+
+static int pieces_values(void *ctx, const double *const *t, size_t nb, double *val)
+{
+    r2_ws *ws = ctx;
+    return gpmc_r2wdc_pieces_eval(ws->pieces, t[0], t[1], nb, val);
+}
+
 static int r2_values(void *ctx, const double *const *t, size_t nb, double *val)
 {
     r2_ws *ws = ctx;
@@ -164,6 +198,16 @@ static gpmc_search_objective r2_objective(const size_t *width, size_t depth, siz
                                .eval = r2_values, .aim = NULL,
                                .cell = gpmc_net_cells_normals,
                                .cell_ctx = ws ? ws->cells : NULL};
+    return o;
+}
+
+/* The cell-pairs search's objective: pairs (x, y), crossings of layers 1..2. */
+static gpmc_search_objective pieces_objective(const size_t *width, size_t depth, size_t batch,
+                                              r2_ws *ws)
+{
+    gpmc_search_objective o = r2_objective(width, depth, batch, ws);
+    o.m = 2;
+    o.eval = pieces_values;
     return o;
 }
 
@@ -189,6 +233,12 @@ static size_t r2_workspace_bytes(const gpmc_point *pt)
     bytes = gpmc_size_add(bytes, gpmc_search_bytes(&o));
     bytes = gpmc_size_add(bytes, gpmc_net_cells_bytes(width, d));
     bytes = gpmc_size_add(bytes, gpmc_r2wdc_eval_bytes(width, d, B));
+    if (pieces_on(pt, width, d)) {
+        gpmc_search_objective po = pieces_objective(width, d, B, NULL);
+        bytes = gpmc_size_add(bytes, gpmc_search_bytes(&po));
+        bytes = gpmc_size_add(bytes, gpmc_r2wdc_pieces_bytes(width, psz(pt, P_CELL_MAX), B));
+        bytes = gpmc_size_add(bytes, gpmc_size_mul(6 * sizeof(double), k));
+    }
     size_t dbl = gpmc_size_add(gpmc_size_mul(gpmc_size_mul(6, B), k), gpmc_size_mul(2, B));
     return gpmc_size_add(bytes, gpmc_size_mul(gpmc_size_add(dbl, wmax), 8));
 }
@@ -216,6 +266,16 @@ static double r2_trial_cost(const gpmc_point *pt)
             cost += (double)psz(pt, P_WDC_DIAG) * (nj * n * n + 4 * n * n * n);
         }
         pre += 2 * n * nj; /* the forward pass of one vector to layer j */
+    }
+    if (pieces_on(pt, width, d)) {
+        /* per pair D (the stacked products of W_2), G = (B D) B^T, the blocks' screen and
+         * a few block norms; per cell one SVD of Lambda */
+        double n1 = (double)width[1], n2 = (double)width[2];
+        double c = (double)gpmc_r2wdc_pieces_count(width[0], width[1]);
+        double R = fmin(k, n1) * c;
+        double pair = 4 * n1 * k + n2 * n1 * (n1 + 1) + 2 * R * n1 * (R + n1) + 2 * R * R +
+                      64 * k * k * k;
+        cost += (double)psz(pt, P_CELL_PAIRS) * pair + c * (2 * n1 * k + 6 * n1 * k * k);
     }
     return cost;
 }
@@ -260,6 +320,9 @@ static void r2_free(void *p)
         gpmc_wdc_diag_free(ws->wdiag[j]);
     }
     gpmc_search_free(ws->srch);
+    gpmc_search_free(ws->psrch);
+    gpmc_r2wdc_pieces_free(ws->pieces);
+    free(ws->ptup);
     gpmc_net_cells_free(ws->cells);
     gpmc_r2wdc_eval_free(ws->ev);
     gpmc_net_free(ws->net);
@@ -294,6 +357,13 @@ static void *r2_alloc(const gpmc_point *pt)
         ws->srch = ws->cells ? gpmc_search_alloc(&o) : NULL;
     }
     int ok = ws->net && ws->ev && ws->cells && ws->srch;
+    if (ok && pieces_on(pt, ws->width, d)) {
+        ws->pieces = gpmc_r2wdc_pieces_alloc(ws->net, psz(pt, P_CELL_MAX), B);
+        gpmc_search_objective o = pieces_objective(ws->width, d, B, ws);
+        ws->psrch = ws->pieces ? gpmc_search_alloc(&o) : NULL;
+        ws->ptup = malloc(6 * k * sizeof(double));
+        ok = ws->psrch && ws->ptup;
+    }
     for (size_t j = 1; ok && j <= d; j++) {
         size_t n = ws->width[j], in = ws->width[j - 1];
         if (full_wdc(pt, in)) {
@@ -344,6 +414,39 @@ static int span_batch(r2_ws *ws, size_t j, size_t nb, double *eps, double *wit, 
     return GPMC_OK;
 }
 
+/* Layer 2 over all cell pairs of x1, x3: a search over (x, y) on substreams 100..103 whose
+ * objective is gpmc_r2wdc_pieces_eval; its best pair's tuple is evaluated like every other
+ * and replaces the witness if its certified value is larger. */
+static int pieces_stage(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, double *eps,
+                        double *wit, size_t *evals)
+{
+    int st = gpmc_r2wdc_pieces_set(ws->pieces, &ws->npieces);
+    if (st != GPMC_OK)
+        return st;
+    size_t n = psz(pt, P_CELL_PAIRS), random = (n + 3) / 4, angles = n / 8;
+    gpmc_search_plan plan = {.random = random, .angles = angles, .angle_a = 0, .angle_b = 1,
+                             .search = n - random - angles, .tie = tie2, .substream = 100};
+    if ((st = gpmc_search_run(ws->psrch, s, &plan)) != GPMC_OK)
+        return st;
+    const double *bt;
+    gpmc_search_best(ws->psrch, 0, &bt);
+    size_t k = ws->k;
+    if ((st = gpmc_r2wdc_pieces_tuple(ws->pieces, bt, bt + k, ws->ptup, NULL)) != GPMC_OK)
+        return st;
+    const double *t[6];
+    for (size_t v = 0; v < 6; v++)
+        t[v] = ws->ptup + v * k;
+    double val;
+    if ((st = gpmc_r2wdc_eval_tuples(ws->ev, 2, t, 1, &val, NULL, NULL)) != GPMC_OK)
+        return st;
+    *evals += 1;
+    if (val > *eps) {
+        *eps = val;
+        memcpy(wit, ws->ptup, 6 * k * sizeof(double));
+    }
+    return GPMC_OK;
+}
+
 /* Layer j's R2WDC: the search, then the span tuples. */
 static int r2_layer(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, size_t j, uint32_t sub,
                     double *eps, double *span, double *wit, size_t *evals)
@@ -361,6 +464,8 @@ static int r2_layer(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, size_t j, u
     *eps = gpmc_search_best(ws->srch, 0, &bt);
     *evals += gpmc_search_evaluated(ws->srch);
     memcpy(wit, bt, 6 * k * sizeof(double));
+    if (j == 2 && ws->pieces && (st = pieces_stage(ws, s, pt, eps, wit, evals)) != GPMC_OK)
+        return st;
     *span = -1;
     /* The best tuple first, alone: its span value keeps span_layer >= eps_layer. */
     for (size_t v = 0; v < 6; v++)
@@ -426,7 +531,7 @@ static int r2_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_record
     gpmc_net_sample(ws->net, s->r, GPMC_WEIGHTS_GAUSSIAN);
     double *el = gpmc_record_field(rec, F_EPS_LAYER), *sl = gpmc_record_field(rec, F_SPAN_LAYER);
     double *wl = gpmc_record_field(rec, F_WDC_LAYER), *dl = gpmc_record_field(rec, F_WDC_DIAG_ONLY);
-    double *wit = gpmc_record_field(rec, F_WITNESS);
+    double *wit = gpmc_record_field(rec, F_WITNESS), *pl = gpmc_record_field(rec, F_CELLS_LISTED);
     double eh = 0, es = 0, ew = 0;
     for (size_t j = 1; j <= d; j++) {
         uint32_t sub = (uint32_t)(1 + 10 * (j - 1));
@@ -437,6 +542,7 @@ static int r2_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_record
         if (st != GPMC_OK)
             return st;
         dl[j - 1] = ws->wev[j - 1] ? 0 : 1;
+        pl[j - 1] = j == 2 && ws->pieces ? (double)ws->npieces : 0;
         eh = fmax(eh, el[j - 1]);
         es = fmax(es, sl[j - 1]);
         ew = fmax(ew, wl[j - 1]);
