@@ -121,7 +121,8 @@ static const gpmc_field_def fields[] = {
      "full WDC search"},
     {"cells_listed", "#widths", NULL, NULL, 0, "cells",
      "per layer j: the cells of G_{j-1} over all pairs of which the cell_pairs search "
-     "maximised the near value (layer 2 only, when W_1 has <= cell_max cells); 0 if not run"},
+     "maximised the near value (layer 2 only, when W_1's arrangement is listed by <= "
+     "cell_max points); 0 if not run"},
     {"witness", "#widths,6,k", NULL, NULL, 0, "1",
      "per layer j: the tuple (x, y, x1, x2, x3, x4) attaining eps_layer, each row of norm 1"},
 };
@@ -298,7 +299,8 @@ static int r2_check(const gpmc_point *pt, char *msg, size_t msglen)
     double cost = r2_trial_cost(pt);
     if (cost > MAX_COST) {
         snprintf(msg, msglen,
-                 "k, widths and the budgets (tuples, angles, search, span_tuples, wdc_*): "
+                 "k, widths and the budgets (tuples, angles, search, span_tuples, wdc_*, "
+                 "cell_pairs, cell_max): "
                  "%.3g flops per trial, more than %.0e", cost, MAX_COST);
         return 1;
     }

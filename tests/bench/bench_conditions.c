@@ -15,6 +15,11 @@
  *         (k x nj x n, twice), K = CU CV^T (k x k x nj), B_U B_V^T (k x k x n) and
  *         B [e1 e2] (k x 2 x n, twice), bases of full rank k. Not counted: the two dgesvd's
  *         of n x k per tuple (LAPACK, not a GEMM), masks and Q.
+ *   r2wdc_pieces (r2wdc_pieces.c, layer 2 over all pairs of W_1's P cells, R = P min(k, n1)
+ *         basis rows, counted as of full rank): per pair W_1 x and W_1 y (2 x n1 x k),
+ *         B D (R x n1 x n1) and (B D) B^T (R x R x n1). Not counted: D itself (the WDC
+ *         evaluator of W_2, whose masked Gram skips the rows inactive at r or s), the
+ *         blocks' screen and the LAPACK norms of the blocks it keeps.
  *   ddjac (ddjac.c accumulate): per chunk of K channels one SYRK of the activations,
  *         n(n+1) K flops (one triangle of the n x n x K product); its floor is dgemm on
  *         that n x n x K shape at 2 n^2 K flops, so both rates are GFLOP/s of useful work.
@@ -30,6 +35,8 @@
  *   rric_eval k=.. widths=a,b m=.. batch=.. quads_per_s=.. us_per_quad=.. gflops=..
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
  *   r2wdc_eval k=.. widths=a,b layer=.. batch=.. tuples_per_s=.. us_per_tuple=.. gflops=..
+ *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
+ *   r2wdc_pieces_eval k=.. widths=a,b cells=.. pairs_per_s=.. us_per_pair=.. gflops=..
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
  *   ddjac_eval n=.. k=.. chunk=.. samples_per_s=.. us_per_sample=.. gflops=..
  *             dgemm_gflops=.. pct_of_dgemm=..                                 (one line)
@@ -52,6 +59,7 @@
 #include "gpmc/measure.h"
 #include "gpmc/net.h"
 #include "gpmc/r2wdc_eval.h"
+#include "gpmc/r2wdc_pieces.h"
 #include "gpmc/rng.h"
 #include "gpmc/theory.h"
 #include "gpmc/rric_eval.h"
@@ -274,6 +282,55 @@ static void bench_r2wdc(size_t k, size_t w1, size_t w2, size_t nb, gsl_rng *r)
     gpmc_net_free(net);
 }
 
+/* ---- r2wdc pieces --------------------------------------------------------------------- */
+
+typedef struct {
+    gpmc_r2wdc_pieces *p;
+    const double *x, *y;
+    size_t nb;
+    double *val;
+} pieces_bench;
+
+static void run_pieces(void *p)
+{
+    pieces_bench *b = p;
+    if (gpmc_r2wdc_pieces_eval(b->p, b->x, b->y, b->nb, b->val) != GPMC_OK) {
+        fprintf(stderr, WHO ": %s\n", gpmc_error_message());
+        exit(1);
+    }
+}
+
+/* Layer 2 of k -> w1 -> w2 over all cell pairs: r2wdc's cell_pairs objective. */
+static void bench_r2wdc_pieces(size_t k, size_t w1, size_t w2, size_t nb, gsl_rng *r)
+{
+    size_t widths[2] = {w1, w2}, width[3], cells;
+    gpmc_net *net = network(k, widths, 2, r, width);
+    gpmc_r2wdc_pieces *pc = gpmc_r2wdc_pieces_alloc(net, 4096, nb);
+    if (!pc || gpmc_r2wdc_pieces_set(pc, &cells) != GPMC_OK) {
+        fprintf(stderr, WHO ": r2wdc pieces k=%zu widths=%zu,%zu: %s\n", k, w1, w2,
+                gpmc_error_message());
+        exit(1);
+    }
+    double *t[2];
+    unit_rows(t, 2, nb, k, r);
+    pieces_bench b = {.p = pc, .x = t[0], .y = t[1], .nb = nb,
+                      .val = bench_xmalloc(WHO, nb * sizeof(double))};
+    double t_eval = bench_time_it(run_pieces, &b, 1.5);
+    size_t R = cells * (k < w1 ? k : w1);
+    gemms g = {.ns = 0};
+    add(&g, 2, w1, k, nb);
+    add(&g, R, w1, w1, nb);
+    add(&g, R, R, w1, nb);
+    char what[128];
+    snprintf(what, sizeof what, "r2wdc_pieces_eval k=%zu widths=%zu,%zu cells=%zu", k, w1, w2,
+             cells);
+    print_result(what, "pair", nb, t_eval, &g, r);
+    free_rows(t, 2);
+    free(b.val);
+    gpmc_r2wdc_pieces_free(pc);
+    gpmc_net_free(net);
+}
+
 /* ---- ddjac ---------------------------------------------------------------------------- */
 
 typedef struct {
@@ -435,6 +492,8 @@ int main(int argc, char **argv)
     bench_rric(5, 20, 100, 50, 128, r);  /* rric's experiment defaults */
     bench_r2wdc(20, 700, 600, 16, r);    /* the paper's 2-layer setting (App. H) */
     bench_r2wdc(5, 50, 40, 16, r);
+    bench_r2wdc_pieces(3, 10, 8, 16, r);    /* test_r2wdc's k = 3 network */
+    bench_r2wdc_pieces(2, 100, 200, 16, r); /* jobs/specs/r2wdc_width.ini at k = 2 */
     bench_jwdc(1600, 4, 4, 128, r); /* jobs/specs/jwdc_ell.ini's n, p at a middle ell */
     bench_ddjac(128, 32, 256, r); /* jobs/specs/ddjac_samples.ini's n and channels */
     bench_cwdc((gpmc_cwdc_shape){4, 32, 8, 2, 3}, 32, r); /* cwdc_channels.ini's kernel 3, d0 8 */

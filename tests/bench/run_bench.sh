@@ -118,7 +118,7 @@ if [ "$peer_only" = 0 ] && [ -x "$BUILD/bench/bench_cs" ]; then
         }'
 fi
 
-# The condition evaluators (bench_conditions: RRIC quadruples, R2WDC tuples) with the WDC
+# The condition evaluators (bench_conditions: RRIC quadruples, R2WDC tuples and cell pairs) with the WDC
 # pairs above: each rate next to dgemm on the evaluator's own GEMM shapes and the square
 # dgemm, both measured in the same process, and the BLAS kernel that ran.
 if [ "$peer_only" = 0 ] && [ -x "$BUILD/bench/bench_conditions" ]; then
