@@ -35,7 +35,8 @@ size_t gpmc_r2wdc_pieces_count(size_t k, size_t n1);
 
 /* For a network of depth >= 2 (width[0] = k <= GPMC_R2WDC_PIECES_KMAX; referenced: sample
  * it before set, keep it alive) and batches of up to `batch` pairs; NULL if the depth is
- * below 2, k too large, the cell count above `max_cells`, or out of memory. Nothing is allocated later. */
+ * below 2, k too large, the cell count above `max_cells`, or out of memory. Nothing is
+ * allocated later. */
 gpmc_r2wdc_pieces *gpmc_r2wdc_pieces_alloc(const gpmc_net *net, size_t max_cells,
                                            size_t batch);
 void gpmc_r2wdc_pieces_free(gpmc_r2wdc_pieces *p);

@@ -386,10 +386,10 @@ static int pieces_obj_eval(void *ctx, const double *const *t, size_t nb, double 
     return gpmc_r2wdc_pieces_eval(ctx, t[0], t[1], nb, val);
 }
 
-/* Layer 2's part of the dense reference: PIECES_REPS = 10 runs of the shared search over (x, y) with the
- * all-cell-pairs objective (no crossing moves, unlike the experiment's), each with 10x the
- * cell_pairs phases (substreams 2000 + 4 rep); each run's best tuple is valued by the
- * evaluator, like the experiment's. -1 if W_1 has more than cell_max cells. */
+/* Layer 2's part of the dense reference: PIECES_REPS runs of the shared search over (x, y)
+ * with the all-cell-pairs objective (no crossing moves, unlike the experiment's), each with
+ * 10x the cell_pairs phases (substreams 2000 + 4 rep); each run's best tuple is valued by
+ * the evaluator, like the experiment's. -1 if W_1 has more than cell_max cells. */
 static double dense_pieces(const exp_run *r, const gpmc_net *net, gpmc_r2wdc_eval *ev)
 {
     size_t k = (size_t)r->v[param("k")].num, B = (size_t)r->v[param("batch")].num;
