@@ -26,13 +26,16 @@ struct gpmc_r2wdc_pieces {
     size_t k, n1, ncells, npieces, rmax; /* rmax = min(k, n1) */
     gpmc_wdc_cells *cells;
     gpmc_wdc_eval *wev;                  /* W_2: D of a pair */
+    gpmc_net sub;                        /* the network cut to layer 1: G_1 */
+    gpmc_net_trace *tr;                  /* max(batch, CELL_BATCH) rows of G_1 */
+    double *rs;                          /* batch x n1: G_1 of a batch's x (its y stay in tr) */
     double *pts;                         /* ncells x k: the pieces' points */
     unsigned char *mask;                 /* ncells x n1 */
     size_t *rank, *off;                  /* per piece: rows of B */
     double *b, *t, *g;                   /* R x n1, R x n1, R x R (R <= rmax ncells) */
     double *fro;                         /* ncells^2: the blocks' |.|_F^2 */
     double *cand;                        /* CELL_BATCH x k */
-    double *z, *r, *s, *d;               /* n1, n1, n1, n1 x n1 */
+    double *d;                           /* n1 x n1 */
     double *lam, *sv, *work;             /* dgesvd of an n1 x k Lambda */
     double *kk, *nwork;                  /* a block and gpmc_norm2's work */
     size_t lwork, rows;                  /* rows = R of the current W_1 */
@@ -59,7 +62,7 @@ static size_t doubles(size_t k, size_t n1, size_t c)
     d = gpmc_size_add(d, gpmc_size_mul(R, R));                       /* g */
     d = gpmc_size_add(d, gpmc_size_mul(c, c));                       /* fro */
     d = gpmc_size_add(d, gpmc_size_mul(CELL_BATCH, k));              /* cand */
-    d = gpmc_size_add(d, gpmc_size_add(gpmc_size_mul(3, n1), gpmc_size_mul(n1, n1)));
+    d = gpmc_size_add(d, gpmc_size_mul(n1, n1));
     d = gpmc_size_add(d, gpmc_size_add(gpmc_size_mul(n1, k), k));    /* lam, sv */
     d = gpmc_size_add(d, svd_lwork(n1, k));
     d = gpmc_size_add(d, gpmc_size_mul(k, k));                       /* kk */
@@ -68,11 +71,13 @@ static size_t doubles(size_t k, size_t n1, size_t c)
 
 size_t gpmc_r2wdc_pieces_bytes(const size_t *width, size_t max_cells, size_t batch)
 {
-    (void)batch; /* pairs are taken one at a time: D is one pair's */
     size_t k = width[0], n1 = width[1], n2 = width[2], c = gpmc_r2wdc_pieces_count(k, n1);
     if (k == 0 || k > GPMC_R2WDC_PIECES_KMAX || c == SIZE_MAX || c > max_cells)
         return SIZE_MAX;
-    size_t by = gpmc_size_mul(doubles(k, n1, c), sizeof(double));
+    size_t rows = batch > CELL_BATCH ? batch : CELL_BATCH, wmax = k > n1 ? k : n1;
+    size_t dbl = gpmc_size_add(doubles(k, n1, c), gpmc_size_mul(batch, n1)); /* rs */
+    dbl = gpmc_size_add(dbl, gpmc_size_mul(rows, gpmc_size_add(k + n1, wmax))); /* tr */
+    size_t by = gpmc_size_mul(dbl, sizeof(double));
     by = gpmc_size_add(by, gpmc_size_mul(c, n1));                            /* mask */
     by = gpmc_size_add(by, gpmc_size_mul(gpmc_size_mul(2, c), sizeof(size_t)));
     by = gpmc_size_add(by, gpmc_wdc_cells_bytes(n1, k, CELL_BATCH));
@@ -94,9 +99,8 @@ void gpmc_r2wdc_pieces_free(gpmc_r2wdc_pieces *p)
     free(p->g);
     free(p->fro);
     free(p->cand);
-    free(p->z);
-    free(p->r);
-    free(p->s);
+    gpmc_net_trace_free(p->tr);
+    free(p->rs);
     free(p->d);
     free(p->lam);
     free(p->sv);
@@ -136,9 +140,10 @@ gpmc_r2wdc_pieces *gpmc_r2wdc_pieces_alloc(const gpmc_net *net, size_t max_cells
     p->g = malloc(R * R * dsz);
     p->fro = malloc(c * c * dsz);
     p->cand = malloc(CELL_BATCH * k * dsz);
-    p->z = malloc(n1 * dsz);
-    p->r = malloc(n1 * dsz);
-    p->s = malloc(n1 * dsz);
+    p->sub = *net;
+    p->sub.depth = 1;
+    p->tr = gpmc_net_trace_alloc(&p->sub, batch > CELL_BATCH ? batch : CELL_BATCH);
+    p->rs = malloc(batch * n1 * dsz);
     p->d = malloc(n1 * n1 * dsz);
     p->lam = malloc(n1 * k * dsz);
     p->sv = malloc(k * dsz);
@@ -146,7 +151,7 @@ gpmc_r2wdc_pieces *gpmc_r2wdc_pieces_alloc(const gpmc_net *net, size_t max_cells
     p->kk = malloc(k * k * dsz);
     p->nwork = malloc(gpmc_norm2_worksize(k, k) * dsz);
     if (!p->cells || !p->wev || !p->pts || !p->mask || !p->rank || !p->off || !p->b || !p->t ||
-        !p->g || !p->fro || !p->cand || !p->z || !p->r || !p->s || !p->d || !p->lam || !p->sv ||
+        !p->g || !p->fro || !p->cand || !p->tr || !p->rs || !p->d || !p->lam || !p->sv ||
         !p->work || !p->kk || !p->nwork) {
         gpmc_r2wdc_pieces_free(p);
         return NULL;
@@ -155,15 +160,6 @@ gpmc_r2wdc_pieces *gpmc_r2wdc_pieces_alloc(const gpmc_net *net, size_t max_cells
 }
 
 static int bad(const char *what) { return gpmc_error(GPMC_ENUM, "r2wdc pieces", "%s", what); }
-
-/* z = W_1 x, its mask into m (n1 bytes). */
-static void layer1(gpmc_r2wdc_pieces *p, const double *x, double *z, unsigned char *m)
-{
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)p->n1, (int)p->k, 1.0, p->net->W[0],
-                (int)p->k, x, 1, 0.0, z, 1);
-    for (size_t i = 0; m && i < p->n1; i++)
-        m[i] = z[i] > 0;
-}
 
 /* Piece q's basis rows at B + off[q] from its mask. */
 static int piece_basis(gpmc_r2wdc_pieces *p, size_t q)
@@ -196,10 +192,12 @@ int gpmc_r2wdc_pieces_set(gpmc_r2wdc_pieces *p, size_t *pieces)
     p->rows = 0;
     gpmc_wdc_eval_set_w(p->wev, p->net->W[1], 1);
     gpmc_wdc_cells_begin(p->cells, p->net->W[0]);
-    while ((got = gpmc_wdc_cells_next(p->cells, p->cand, CELL_BATCH)) > 0)
+    while ((got = gpmc_wdc_cells_next(p->cells, p->cand, CELL_BATCH)) > 0) {
+        gpmc_net_forward(&p->sub, p->cand, got, p->tr);
         for (size_t c = 0; c < got && p->npieces < p->ncells; c++) {
             unsigned char *m = p->mask + p->npieces * n1;
-            layer1(p, p->cand + c * k, p->z, m);
+            for (size_t i = 0; i < n1; i++)
+                m[i] = p->tr->act[1][c * n1 + i] > 0;
             size_t q = 0;
             while (q < p->npieces && memcmp(p->mask + q * n1, m, n1) != 0)
                 q++;
@@ -211,6 +209,7 @@ int gpmc_r2wdc_pieces_set(gpmc_r2wdc_pieces *p, size_t *pieces)
                 return st;
             p->npieces++;
         }
+    }
     if (pieces)
         *pieces = p->npieces;
     return p->npieces > 0 && p->rows > 0 ? GPMC_OK : bad("no cell of W_1 with an active row");
@@ -218,24 +217,29 @@ int gpmc_r2wdc_pieces_set(gpmc_r2wdc_pieces *p, size_t *pieces)
 
 const double *gpmc_r2wdc_pieces_points(const gpmc_r2wdc_pieces *p) { return p->pts; }
 
-/* pieces(x, y) of one pair; records the maximising pieces. */
-static int pair_value(gpmc_r2wdc_pieces *p, const double *x, const double *y, double *val)
+/* r = G_1(x) of nb pairs into rs, s = G_1(y) into the trace's act[1] (the shared forward
+ * pass of net.h). */
+static void forward_pairs(gpmc_r2wdc_pieces *p, const double *x, const double *y, size_t nb)
+{
+    gpmc_net_forward(&p->sub, x, nb, p->tr);
+    memcpy(p->rs, p->tr->act[1], nb * p->n1 * sizeof(double));
+    gpmc_net_forward(&p->sub, y, nb, p->tr);
+}
+
+/* pieces of the pair r = G_1(x), s = G_1(y); records the maximising pieces. */
+static int pair_value(gpmc_r2wdc_pieces *p, const double *r, const double *s, double *val)
 {
     size_t n1 = p->n1, R = p->rows, P = p->npieces;
     int any_r = 0, any_s = 0;
-    layer1(p, x, p->r, NULL);
-    layer1(p, y, p->s, NULL);
     for (size_t i = 0; i < n1; i++) {
-        p->r[i] = p->r[i] > 0 ? p->r[i] : 0;
-        p->s[i] = p->s[i] > 0 ? p->s[i] : 0;
-        any_r |= p->r[i] > 0;
-        any_s |= p->s[i] > 0;
+        any_r |= r[i] > 0;
+        any_s |= s[i] > 0;
     }
     p->best_c = p->best_c2 = 0;
     *val = 0;
     if (!any_r || !any_s)
         return GPMC_OK; /* a dead G_1(x) or G_1(y): no Q, value 0 as in r2wdc_eval */
-    int st = gpmc_wdc_eval_matrix(p->wev, p->r, p->s, p->d);
+    int st = gpmc_wdc_eval_matrix(p->wev, r, s, p->d);
     if (st != GPMC_OK)
         return st;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)R, (int)n1, (int)n1, 1.0, p->b,
@@ -308,8 +312,9 @@ static int pair_value(gpmc_r2wdc_pieces *p, const double *x, const double *y, do
 int gpmc_r2wdc_pieces_eval(gpmc_r2wdc_pieces *p, const double *x, const double *y, size_t nb,
                            double *val)
 {
+    forward_pairs(p, x, y, nb);
     for (size_t b = 0; b < nb; b++) {
-        int st = pair_value(p, x + b * p->k, y + b * p->k, val + b);
+        int st = pair_value(p, p->rs + b * p->n1, p->tr->act[1] + b * p->n1, val + b);
         if (st != GPMC_OK)
             return st;
     }
@@ -328,7 +333,8 @@ int gpmc_r2wdc_pieces_tuple(gpmc_r2wdc_pieces *p, const double *x, const double 
 {
     size_t k = p->k;
     double v;
-    int st = pair_value(p, x, y, &v);
+    forward_pairs(p, x, y, 1);
+    int st = pair_value(p, p->rs, p->tr->act[1], &v);
     if (st != GPMC_OK)
         return st;
     unit_copy(tuple, x, k, 1);
