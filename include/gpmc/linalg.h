@@ -24,6 +24,21 @@ double gpmc_symeig_norm(gpmc_symeig *e, const double *a);
 double gpmc_norm2(const double *a, size_t rows, size_t cols, double *work);
 size_t gpmc_norm2_worksize(size_t rows, size_t cols);
 
+/* dgesvd's minimal workspace (doubles) for an m x n matrix; SIZE_MAX on overflow. */
+size_t gpmc_svd_lwork(size_t m, size_t n);
+
+/* Singular directions below this fraction of the largest are not part of a range basis: a
+ * dead or nearly dependent direction (a smaller subspace keeps a lower bound a lower
+ * bound). */
+#define GPMC_RANGE_RANK_TOL 1e-6
+
+/* An orthonormal basis of the column space of the n x c column-major a (equivalently its c
+ * rows of n, row-major), in place by LAPACK's dgesvd ('O'): afterwards the first `rank` rows
+ * of n are the basis, rank = the singular values above GPMC_RANGE_RANK_TOL sigma_1. sv holds
+ * min(n, c) doubles, work lwork >= gpmc_svd_lwork(n, c). Returns rank, or (size_t)-1 if
+ * LAPACK failed. The R2WDC evaluator's bases of range(Lambda) and those of its cells. */
+size_t gpmc_range_basis(double *a, size_t n, size_t c, double *sv, double *work, size_t lwork);
+
 double gpmc_dot(const double *x, const double *y, size_t n);
 double gpmc_nrm2(const double *x, size_t n);
 

@@ -7,6 +7,7 @@
  * (~30 us), more than them at n = 500, k = 10 (~2 us); `make bench` reports the effect. */
 #include "gpmc/linalg.h"
 #include "gpmc/error.h"
+#include "gpmc/sizes.h"
 
 #include <float.h>
 #include <lapacke.h>
@@ -97,6 +98,26 @@ size_t gpmc_norm2_worksize(size_t rows, size_t cols)
 {
     size_t m = rows < cols ? rows : cols, M = max_sz(rows, cols);
     return rows * cols + m + max_sz(max_sz(3 * m + M, 5 * m), 1);
+}
+
+size_t gpmc_svd_lwork(size_t m, size_t n)
+{
+    size_t mn = m < n ? m : n, mx = max_sz(m, n);
+    size_t a = gpmc_size_add(gpmc_size_mul(3, mn), mx), b = gpmc_size_mul(5, mn);
+    return gpmc_size_add(max_sz(a, b), 1);
+}
+
+size_t gpmc_range_basis(double *a, size_t n, size_t c, double *sv, double *work, size_t lwork)
+{
+    lapack_int info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'O', 'N', (lapack_int)n,
+                                          (lapack_int)c, a, (lapack_int)n, sv, NULL, 1, NULL, 1,
+                                          work, (lapack_int)lwork);
+    if (info != 0)
+        return (size_t)-1;
+    size_t mn = n < c ? n : c, rank = 0;
+    while (rank < mn && sv[rank] > GPMC_RANGE_RANK_TOL * sv[0])
+        rank++;
+    return rank;
 }
 
 /* Largest singular value from LAPACK's dgesvd (no vectors) on a copy of A scaled by a

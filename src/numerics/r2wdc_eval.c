@@ -9,15 +9,12 @@
 #include "gpmc/sizes.h"
 #include "gpmc/theory.h"
 
-#include <lapacke.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PI 3.14159265358979323846
-/* Singular directions of Lambda below this fraction of the largest are dropped. */
-#define RANK_TOL 1e-6
 
 struct gpmc_r2wdc_eval {
     const gpmc_net *net;
@@ -44,14 +41,6 @@ static size_t max_width(const size_t *width, size_t depth)
     return m;
 }
 
-/* dgesvd's minimal workspace for an m x n matrix. */
-static size_t svd_lwork(size_t m, size_t n)
-{
-    size_t mn = m < n ? m : n, mx = m > n ? m : n;
-    size_t a = gpmc_size_add(gpmc_size_mul(3, mn), mx), b = gpmc_size_mul(5, mn);
-    return (a > b ? a : b) + 1;
-}
-
 size_t gpmc_r2wdc_eval_bytes(const size_t *width, size_t depth, size_t batch)
 {
     size_t k = width[0], w = max_width(width, depth), k2 = gpmc_size_mul(2, k);
@@ -67,7 +56,7 @@ size_t gpmc_r2wdc_eval_bytes(const size_t *width, size_t depth, size_t batch)
     d = gpmc_size_add(d, gpmc_size_mul(2, gpmc_size_mul(k2, k2)));
     d = gpmc_size_add(d, gpmc_size_mul(4, k2));
     d = gpmc_size_add(d, gpmc_size_mul(2, w));
-    d = gpmc_size_add(d, gpmc_size_add(k2, svd_lwork(w, k2)));
+    d = gpmc_size_add(d, gpmc_size_add(k2, gpmc_svd_lwork(w, k2)));
     d = gpmc_size_add(d, gpmc_norm2_worksize(k2, k2));
     return gpmc_size_mul(d, sizeof(double));
 }
@@ -85,7 +74,7 @@ gpmc_r2wdc_eval *gpmc_r2wdc_eval_alloc(const gpmc_net *net, size_t batch)
     ev->k = k;
     ev->batch = batch;
     ev->wmax = w;
-    ev->lwork = svd_lwork(w, k2);
+    ev->lwork = gpmc_svd_lwork(w, k2);
     ev->tr = gpmc_net_trace_alloc(net, 6 * batch);
     ev->in = malloc(6 * batch * k * sizeof(double));
     ev->rsuv = malloc(4 * batch * w * sizeof(double));
@@ -182,22 +171,6 @@ static double quv(const double *u, const double *v, const double *e, size_t n, c
     return q->a * uv + q->b * (q->c * (u1 * v1 - u2 * v2) + q->sn * (u1 * v2 + u2 * v1));
 }
 
-/* Orthonormal basis rows of the column space of the c Lambda columns held as rows
- * b (c x n, row-major = column-major n x c), in place; returns the rank kept, or
- * (size_t)-1 if LAPACK failed. */
-static size_t basis(gpmc_r2wdc_eval *ev, double *b, size_t c, size_t n)
-{
-    lapack_int info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'O', 'N', (lapack_int)n,
-                                          (lapack_int)c, b, (lapack_int)n, ev->sv, NULL, 1,
-                                          NULL, 1, ev->work, (lapack_int)ev->lwork);
-    if (info != 0)
-        return (size_t)-1;
-    size_t mn = n < c ? n : c, rank = 0;
-    while (rank < mn && ev->sv[rank] > RANK_TOL * ev->sv[0])
-        rank++;
-    return rank;
-}
-
 /* The identity basis of R^k (layer 1: G_0 = identity). */
 static size_t identity_basis(double *b, size_t k)
 {
@@ -283,7 +256,7 @@ static size_t range_basis(gpmc_r2wdc_eval *ev, size_t j, const size_t *rows, siz
         return identity_basis(b, k);
     for (size_t i = 0; i < nr; i++)
         gpmc_net_lambda_rows(ev->net, ev->tr, rows[i], j - 1, b + i * k * n, ev->lscr);
-    return basis(ev, b, nr * k, n);
+    return gpmc_range_basis(b, n, nr * k, ev->sv, ev->work, ev->lwork);
 }
 
 static int bad(const char *what) { return gpmc_error(GPMC_ENUM, "r2wdc", "%s", what); }

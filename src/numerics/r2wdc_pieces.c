@@ -1,8 +1,8 @@
 /* Layer 2's near value over every pair of pieces (include/gpmc/r2wdc_pieces.h).
  *
  * set(): the cells of W_1 from gpmc_wdc_cells, deduplicated by their masks; per cell the
- * basis of range(Lambda_{1,c}) by LAPACK's dgesvd, with the rank rule of r2wdc_eval.c, as
- * consecutive rows of B (R x n_1). eval(): per pair D, then G = (B D) B^T, whose block
+ * basis of range(Lambda_{1,c}) (net.h's Lambda rows, linalg.h's range basis, as the R2WDC
+ * evaluator's), as consecutive rows of B (R x n_1). eval(): per pair D, then G = (B D) B^T, whose block
  * (c, c') is B_c^T D B_c', and the largest block norm with the Frobenius screen. */
 #include "gpmc/r2wdc_pieces.h"
 #include "gpmc/error.h"
@@ -11,14 +11,11 @@
 #include "gpmc/wdc_cells.h"
 #include "gpmc/wdc_eval.h"
 
-#include <lapacke.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* As r2wdc_eval.c: singular directions of Lambda below this fraction are dropped. */
-#define RANK_TOL 1e-6
 #define CELL_BATCH 64
 
 struct gpmc_r2wdc_pieces {
@@ -36,20 +33,13 @@ struct gpmc_r2wdc_pieces {
     double *fro;                         /* ncells^2: the blocks' |.|_F^2 */
     double *cand;                        /* CELL_BATCH x k */
     double *d;                           /* n1 x n1 */
-    double *lam, *sv, *work;             /* dgesvd of an n1 x k Lambda */
+    double *lam, *lscr, *sv, *work;      /* Lambda_1 (n1 x k), its scratch; its dgesvd */
     double *kk, *nwork;                  /* a block and gpmc_norm2's work */
     size_t lwork, rows;                  /* rows = R of the current W_1 */
     size_t best_c, best_c2;              /* the last pair's maximising pieces */
 };
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
-
-static size_t svd_lwork(size_t m, size_t n)
-{
-    size_t mn = min_sz(m, n), mx = m > n ? m : n;
-    size_t a = gpmc_size_add(gpmc_size_mul(3, mn), mx), b = gpmc_size_mul(5, mn);
-    return (a > b ? a : b) + 1;
-}
 
 size_t gpmc_r2wdc_pieces_count(size_t k, size_t n1) { return gpmc_wdc_cells_count(n1, k); }
 
@@ -63,8 +53,9 @@ static size_t doubles(size_t k, size_t n1, size_t c)
     d = gpmc_size_add(d, gpmc_size_mul(c, c));                       /* fro */
     d = gpmc_size_add(d, gpmc_size_mul(CELL_BATCH, k));              /* cand */
     d = gpmc_size_add(d, gpmc_size_mul(n1, n1));
-    d = gpmc_size_add(d, gpmc_size_add(gpmc_size_mul(n1, k), k));    /* lam, sv */
-    d = gpmc_size_add(d, svd_lwork(n1, k));
+    size_t wk = gpmc_size_mul(k, k > n1 ? k : n1);
+    d = gpmc_size_add(d, gpmc_size_add(gpmc_size_mul(2, wk), k));    /* lam, lscr, sv */
+    d = gpmc_size_add(d, gpmc_svd_lwork(n1, k));
     d = gpmc_size_add(d, gpmc_size_mul(k, k));                       /* kk */
     return gpmc_size_add(d, gpmc_norm2_worksize(k, k));
 }
@@ -103,6 +94,7 @@ void gpmc_r2wdc_pieces_free(gpmc_r2wdc_pieces *p)
     free(p->rs);
     free(p->d);
     free(p->lam);
+    free(p->lscr);
     free(p->sv);
     free(p->work);
     free(p->kk);
@@ -127,7 +119,7 @@ gpmc_r2wdc_pieces *gpmc_r2wdc_pieces_alloc(const gpmc_net *net, size_t max_cells
     p->n1 = n1;
     p->ncells = c;
     p->rmax = min_sz(k, n1);
-    p->lwork = svd_lwork(n1, k);
+    p->lwork = gpmc_svd_lwork(n1, k);
     size_t R = p->rmax * c, dsz = sizeof(double);
     p->cells = gpmc_wdc_cells_alloc(n1, k, CELL_BATCH);
     p->wev = gpmc_wdc_eval_alloc(n2, n1, 1);
@@ -145,13 +137,15 @@ gpmc_r2wdc_pieces *gpmc_r2wdc_pieces_alloc(const gpmc_net *net, size_t max_cells
     p->tr = gpmc_net_trace_alloc(&p->sub, batch > CELL_BATCH ? batch : CELL_BATCH);
     p->rs = malloc(batch * n1 * dsz);
     p->d = malloc(n1 * n1 * dsz);
-    p->lam = malloc(n1 * k * dsz);
+    size_t wk = k * (k > n1 ? k : n1);
+    p->lam = malloc(wk * dsz);
+    p->lscr = malloc(wk * dsz);
     p->sv = malloc(k * dsz);
     p->work = malloc(p->lwork * dsz);
     p->kk = malloc(k * k * dsz);
     p->nwork = malloc(gpmc_norm2_worksize(k, k) * dsz);
     if (!p->cells || !p->wev || !p->pts || !p->mask || !p->rank || !p->off || !p->b || !p->t ||
-        !p->g || !p->fro || !p->cand || !p->tr || !p->rs || !p->d || !p->lam || !p->sv ||
+        !p->g || !p->fro || !p->cand || !p->tr || !p->rs || !p->d || !p->lam || !p->lscr || !p->sv ||
         !p->work || !p->kk || !p->nwork) {
         gpmc_r2wdc_pieces_free(p);
         return NULL;
@@ -161,23 +155,14 @@ gpmc_r2wdc_pieces *gpmc_r2wdc_pieces_alloc(const gpmc_net *net, size_t max_cells
 
 static int bad(const char *what) { return gpmc_error(GPMC_ENUM, "r2wdc pieces", "%s", what); }
 
-/* Piece q's basis rows at B + off[q] from its mask. */
-static int piece_basis(gpmc_r2wdc_pieces *p, size_t q)
+/* Piece q's basis rows at B + off[q]: range(Lambda_{1,x}) at trace row `row` (its point). */
+static int piece_basis(gpmc_r2wdc_pieces *p, size_t q, size_t row)
 {
-    size_t k = p->k, n1 = p->n1;
-    const double *W = p->net->W[0];
-    const unsigned char *m = p->mask + q * n1;
-    for (size_t a = 0; a < k; a++) /* column-major n1 x k: column a = W_1's column a, masked */
-        for (size_t i = 0; i < n1; i++)
-            p->lam[a * n1 + i] = m[i] ? W[i * k + a] : 0;
-    lapack_int info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'O', 'N', (lapack_int)n1,
-                                          (lapack_int)k, p->lam, (lapack_int)n1, p->sv, NULL, 1,
-                                          NULL, 1, p->work, (lapack_int)p->lwork);
-    if (info != 0)
+    size_t n1 = p->n1;
+    gpmc_net_lambda_rows(&p->sub, p->tr, row, 1, p->lam, p->lscr);
+    size_t rank = gpmc_range_basis(p->lam, n1, p->k, p->sv, p->work, p->lwork);
+    if (rank == (size_t)-1)
         return bad("LAPACK dgesvd failed on a cell's Lambda");
-    size_t rank = 0;
-    while (rank < p->rmax && p->sv[0] > 0 && p->sv[rank] > RANK_TOL * p->sv[0])
-        rank++;
     p->rank[q] = rank;
     p->off[q] = p->rows;
     memcpy(p->b + p->rows * n1, p->lam, rank * n1 * sizeof(double));
@@ -204,7 +189,7 @@ int gpmc_r2wdc_pieces_set(gpmc_r2wdc_pieces *p, size_t *pieces)
             if (q < p->npieces)
                 continue; /* another point of a listed cell */
             memcpy(p->pts + q * k, p->cand + c * k, k * sizeof(double));
-            int st = piece_basis(p, q);
+            int st = piece_basis(p, q, c);
             if (st != GPMC_OK)
                 return st;
             p->npieces++;
