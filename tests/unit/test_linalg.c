@@ -361,6 +361,47 @@ static void test_dot_nrm2(void **state)
 
 /* The pair masks: both strictly positive (a zero pre-activation is off: rejects >= 0;
  * one positive is off: rejects OR), contiguous and gathered through an index. */
+/* gpmc_range_basis: columns a1, a2 and a3 = a1 + a2 (+ 1e-9 a4 in the second case, still
+ * below the 1e-6 rank rule; 1e-3 a4 above it) of R^5 span a plane, so the rank is 2 and the
+ * two basis rows are orthonormal and reproduce every column: |a - B^T B a| is rounding, or
+ * the dropped 1e-9 |a4| / |a3| ~ 4e-10 relative (asserted < 1e-8).
+ * The variant without the rank rule (all min(n, c) = 3 directions) is rejected, and the
+ * 1e-3 case keeps its third direction. */
+static void test_range_basis(void **state)
+{
+    (void)state;
+    const double a1[5] = {1, 2, 0, -1, 3}, a2[5] = {0, 1, 1, 2, -1}, a4[5] = {1, -1, 2, 0, 0};
+    const double eps[3] = {0, 1e-9, 1e-3};
+    const size_t want[3] = {2, 2, 3};
+    for (int c = 0; c < 3; c++) {
+        double a[15], orig[15], sv[3], work[64];
+        for (size_t i = 0; i < 5; i++) {
+            orig[i] = a1[i];
+            orig[5 + i] = a2[i];
+            orig[10 + i] = a1[i] + a2[i] + eps[c] * a4[i];
+        }
+        memcpy(a, orig, sizeof a);
+        assert_true(gpmc_svd_lwork(5, 3) <= 64);
+        size_t rank = gpmc_range_basis(a, 5, 3, sv, work, gpmc_svd_lwork(5, 3));
+        assert_int_equal(rank, want[c]);
+        for (size_t r = 0; r < rank; r++)
+            for (size_t q = 0; q < rank; q++)
+                assert_true(fabs(gpmc_dot(a + 5 * r, a + 5 * q, 5) - (r == q)) < 1e-14);
+        if (c == 2)
+            continue;
+        for (size_t col = 0; col < 3; col++) {
+            double res[5];
+            memcpy(res, orig + 5 * col, sizeof res);
+            for (size_t r = 0; r < rank; r++) {
+                double d = gpmc_dot(a + 5 * r, orig + 5 * col, 5);
+                for (size_t i = 0; i < 5; i++)
+                    res[i] -= d * a[5 * r + i];
+            }
+            assert_true(gpmc_nrm2(res, 5) < 1e-8 * gpmc_nrm2(orig + 5 * col, 5));
+        }
+    }
+}
+
 static void test_pair_masks(void **state)
 {
     (void)state;
@@ -385,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_symeig_nan),
         cmocka_unit_test(test_norm2_known),
         cmocka_unit_test(test_norm2_vs_lapack),
+        cmocka_unit_test(test_range_basis),
         cmocka_unit_test(test_dot_nrm2),
         cmocka_unit_test(test_pair_masks),
     };
