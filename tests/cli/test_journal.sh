@@ -7,10 +7,17 @@ slow_spec "$tmp/s.ini" 60
 "$GPMC" run "$tmp/s.ini" -o "$tmp/ref.h5" 2>/dev/null
 ndone() { "$PYTHON" -c "import h5py; print(int(h5py.File('$1')['trials/done'][:].sum()))"; }
 export GPMC_CHECKPOINT_JOURNAL=always
-# stop_run OUT: a run stopped by SIGTERM after ~1 s.
+# stop_run OUT: a run stopped by SIGTERM once its first checkpoint is on disk (the journal,
+# or OUT with some trials done), not after a fixed sleep: on a fast machine the whole
+# run ends within a second (120 trials at 131/s), and the stop must land before that.
 stop_run() {
     "$GPMC" run "$tmp/s.ini" -o "$1" --checkpoint 0.2 2>"$tmp/err" & pid=$!
-    wait_for "$1"; sleep 1; kill -TERM $pid; wait $pid
+    wait_for "$1"; i=0
+    until [ -s "$1.journal" ] || [ $i -ge 400 ] || {
+        set -- "$1" $(done_of "$1"); [ -n "${2:-}" ] && [ "$2" -gt 0 ]; }; do
+        sleep 0.05; i=$((i + 1))
+    done
+    kill -TERM $pid; wait $pid
 }
 stop_run "$tmp/a.h5"; rc=$?
 infile=$(ndone "$tmp/a.h5")
