@@ -1,5 +1,6 @@
 /* OpenBLAS kernel selection: see include/gpmc/blas_kernel.h. */
 #include "gpmc/blas_kernel.h"
+#include "gpmc/cli.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -70,20 +71,9 @@ static const char *cpu_kernel(void)
     return NULL;
 }
 
-/* MPI is not initialised yet: the launcher's environment says which rank we are. */
-static const char *env_rank(void)
-{
-    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
-                                       "SLURM_PROCID"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
-        if (env_set(vars[i]))
-            return getenv(vars[i]);
-    return NULL;
-}
-
 static int rank0(void)
 {
-    const char *r = env_rank();
+    const char *r = gpmc_cli_launcher_rank();
     return !r || strcmp(r, "0") == 0;
 }
 
@@ -128,7 +118,7 @@ static void debug_line(int debug, const char *what)
 {
     if (!debug)
         return;
-    const char *r = env_rank();
+    const char *r = gpmc_cli_launcher_rank();
     fprintf(stderr, "gpmc: blas: rank %s: kernel %s (%s): %s\n", r ? r : "-",
             gpmc_blas_corename(), gpmc_blas_kernel_origin(), what);
 }
@@ -186,7 +176,7 @@ void gpmc_blas_kernel_select(int argc, char **argv)
         return;
     }
     if (debug) {
-        const char *r = env_rank();
+        const char *r = gpmc_cli_launcher_rank();
         fprintf(stderr, "gpmc: blas: rank %s: kernel %s (generic): restarting with " CORETYPE
                 "=%s\n", r ? r : "-", core, want);
     }

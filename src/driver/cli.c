@@ -23,11 +23,28 @@ void gpmc_cli_set_command_line(int argc, char **argv)
 
 const char *gpmc_cli_command_line(void) { return command_line; }
 
+const char *gpmc_cli_launcher_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
+                                       "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return v;
+    }
+    return NULL;
+}
+
 int gpmc_cli_rank(void)
 {
-    int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    return rank;
+    int rank = 0, init = 0;
+    MPI_Initialized(&init);
+    if (init) {
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        return rank;
+    }
+    const char *r = gpmc_cli_launcher_rank();
+    return r && strcmp(r, "0") != 0 ? 1 : 0; /* only whether it is rank 0 matters here */
 }
 
 int gpmc_cli_fail(int code)

@@ -66,7 +66,11 @@ int main(int argc, char **argv)
     const char *cmd0 = argc > 1 ? argv[1] : "";
     if (strcmp(cmd0, "run") != 0 && strcmp(cmd0, "resume") != 0)
         default_stop_action();
-    MPI_Init(&argc, &argv);
+    /* Only run and resume talk to other ranks: the others skip MPI_Init, which as a
+     * singleton starts an orted (0.3 s of a 0.4 s `gpmc info`). */
+    int use_mpi = !strcmp(cmd0, "run") || !strcmp(cmd0, "resume");
+    if (use_mpi)
+        MPI_Init(&argc, &argv);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages name the object instead */
     gpmc_error_library_init();             /* no library may abort a run */
     gpmc_cli_set_command_line(argc, argv);
@@ -100,6 +104,7 @@ int main(int argc, char **argv)
         }
         code = GPMC_EXIT_USAGE;
     }
-    MPI_Finalize();
+    if (use_mpi)
+        MPI_Finalize();
     return code;
 }
