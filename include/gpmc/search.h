@@ -30,7 +30,8 @@
  *          of fresh random tuples, then a climb from the best of them and of the tied
  *          tuples seen so far; or (blocks, no tie) `block_tied` per block on block-tied
  *          tuples, the same way;
- *   s0+3   the rest of `search`: a climb from the best tuples seen and the best tied one.
+ *   s0+3   the rest of `search`: a climb from the best tuples seen and the best tied one,
+ *          its parents halved (best kept) after each `halve_every` share of it if set.
  * Every budget counts evaluated (or screened) tuples: gpmc_search_evaluated() = random +
  * angles + seeds + search.
  *
@@ -150,6 +151,10 @@ typedef struct {
      * starting points of the climb like the best tuples found. NULL: none. */
     const double *seeds;
     size_t nseeds;
+    /* In [0, 1): the last climb (s0+3) cuts its parents to their best half after each
+     * halve_every share of its budget (8 -> 4 -> 2 -> 1 at 0.2: the rest of the budget on
+     * the best basin); 0: every parent climbs to the end. */
+    double halve_every;
 } gpmc_search_plan;
 
 typedef struct gpmc_search gpmc_search;

@@ -61,6 +61,11 @@ enum {
 enum { MODE_SEARCH, MODE_EXACT };
 /* Exact mode costs (2n)^2 rectangles: n = 20000 is ~1.6e9 of them, tens of minutes. */
 #define EXACT_N_MAX 20000
+/* The pair climb halves its parents (best kept) after each fifth of its budget: measured
+ * on 180 matrices (n 40, 200; k 3, 5, 10; three seeds) at the default search, the median
+ * fraction of the best value known rose from 0.955 to 0.965 and the matrices below 0.93
+ * of it fell from 66 to 34; one cut to a single parent at 1/4 or 1/2 gave 47-49. */
+#define WDC_HALVE_EVERY 0.2
 
 static const gpmc_param_def params[] = {
     {"n", GPMC_PARAM_INT, NULL, 1, 1e7, NULL, 0, "rows of W: the layer's output width"},
@@ -74,7 +79,8 @@ static const gpmc_param_def params[] = {
     {"search", GPMC_PARAM_INT, "8000", 0, 1e8, NULL, GPMC_PARAM_NOHASH,
      "climb candidates per trial (a quarter, at least 1, on x = y) climbing from the best "
      "pairs; each is ranked by a certified Rayleigh-quotient bound (masks only, ~1/3 of a "
-     "pair's cost) and the best child of each parent's generation is evaluated exactly"},
+     "pair's cost) and the best child of each parent's generation is evaluated exactly; "
+     "the pair climb keeps its best half of parents after each fifth of its budget"},
     /* Only the summary reads eps and only the output reads store_matrices: neither may
      * change the sampled W, so neither is hashed into the stream key. */
     {"eps", GPMC_PARAM_REAL_LIST, "0.05,0.1,0.2,0.5", 0, 1e6, NULL, GPMC_PARAM_NOHASH,
@@ -309,7 +315,8 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
                              .angles = ws->exact ? 0 : ws->angles, .angle_a = 0, .angle_b = 1,
                              .search = ws->exact ? 0 : ws->search,
                              .tie = ws->exact || ws->cells ? NULL : tie_diag, .substream = 1,
-                             .seeds = ws->cells ? ws->xd : NULL, .nseeds = ws->cells ? 1 : 0};
+                             .seeds = ws->cells ? ws->xd : NULL, .nseeds = ws->cells ? 1 : 0,
+                             .halve_every = WDC_HALVE_EVERY};
     if ((st = gpmc_search_run(ws->srch, s, &plan)) != GPMC_OK)
         return st;
 

@@ -563,14 +563,47 @@ static int screened_generation(gpmc_search *s, pool *p, size_t nb, const size_t 
     return GPMC_OK;
 }
 
+/* Parents q and q2 of the pool exchanged, with what the climber knows about them. */
+static void pool_swap(const gpmc_search *s, pool *p, size_t q, size_t q2)
+{
+    size_t mk = s->m * s->k, k2 = 2 * s->k;
+    for (size_t i = 0; i < mk; i++) {
+        double a = p->t[q * mk + i];
+        p->t[q * mk + i] = p->t[q2 * mk + i];
+        p->t[q2 * mk + i] = a;
+    }
+    for (size_t i = 0; i < k2; i++) {
+        double a = p->dirs[q * k2 + i];
+        p->dirs[q * k2 + i] = p->dirs[q2 * k2 + i];
+        p->dirs[q2 * k2 + i] = a;
+    }
+    double v = p->val[q], sg = p->sigma[q];
+    int sn = p->sgn[q];
+    p->val[q] = p->val[q2], p->sigma[q] = p->sigma[q2], p->sgn[q] = p->sgn[q2];
+    p->val[q2] = v, p->sigma[q2] = sg, p->sgn[q2] = sn;
+}
+
+/* The pool cut to its best half (at least one parent): a stable insertion sort by value,
+ * so equal parents keep their order and the run stays reproducible. */
+static void pool_keep_best(const gpmc_search *s, pool *p)
+{
+    for (size_t i = 1; i < p->len; i++)
+        for (size_t q = i; q > 0 && p->val[q - 1] < p->val[q]; q--)
+            pool_swap(s, p, q - 1, q);
+    p->len = p->len / 2 > 0 ? p->len / 2 : 1;
+}
+
 /* Climb from the pool's tuples with `budget` evaluations (search.h), every tuple under
  * `tie`: generations of children, the best child of each parent replacing it if better.
  * With a screen, a generation of nb children costs nb + np of the budget. The parents'
  * aims at the start come from one unbatched aim each (not counted: known tuples), later
- * ones from the batch that produced them. */
-static int climb(gpmc_search *s, pool *p, size_t budget, const size_t *tie, gsl_rng *r)
+ * ones from the batch that produced them. halve > 0: after each `halve` share of the
+ * budget the parents are cut to their best half, so the budget's end goes to the best
+ * basins (successive halving). */
+static int climb(gpmc_search *s, pool *p, size_t budget, const size_t *tie, gsl_rng *r,
+                 double halve)
 {
-    size_t np = p->len;
+    size_t np = p->len, total = budget, cuts = 0;
     if (np == 0 || budget == 0)
         return GPMC_OK;
     int st, screened = s->obj.screen && s->obj.aim;
@@ -584,6 +617,12 @@ static int climb(gpmc_search *s, pool *p, size_t budget, const size_t *tie, gsl_
     double bestc[POOL_MAX];
     size_t bestb[POOL_MAX] = {0};
     while (budget > 0) {
+        if (halve > 0 && np > 1 &&
+            (double)(total - budget) >= halve * (double)(cuts + 1) * (double)total) {
+            pool_keep_best(s, p);
+            np = p->len;
+            cuts++;
+        }
         /* A screened generation needs more children than parents to choose from. */
         if (screened && budget > 2 * np) {
             size_t nb = budget - np < s->batch ? budget - np : s->batch;
@@ -648,7 +687,7 @@ static int fresh_then_climb(gpmc_search *s, gsl_rng *r, pool *tp, size_t budget,
     if (nb < tp->cap)
         nb = tp->cap < budget ? tp->cap : budget;
     int st = phase_random(s, r, nb, tie, tp, NULL);
-    return st != GPMC_OK ? st : climb(s, tp, budget - nb, tie, r);
+    return st != GPMC_OK ? st : climb(s, tp, budget - nb, tie, r, 0);
 }
 
 /* The block-tied stage of block blk (search.h) on a pool of its own; its best offered to
@@ -687,6 +726,9 @@ static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *ang
                           "block_tied %zu needs blocks, no tie, vectors angle_a != angle_b "
                           "and at most search / blocks (%zu / %zu)",
                           pl->block_tied, pl->search, s->nbl);
+    if (!(pl->halve_every >= 0 && pl->halve_every < 1))
+        return gpmc_error(GPMC_EINVAL, "search", "halve_every %g is not in [0, 1)",
+                          pl->halve_every);
     *angles_tied = pl->tie != NULL && pl->angles > 0;
     for (size_t j = 0; pl->tie && j < m; j++) {
         size_t i = pl->tie[j];
@@ -746,5 +788,5 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
             t[j] = s->tied.t + j * s->k;
         pool_offer(s, &s->main_pool, t, s->tied.val);
     }
-    return climb(s, &s->main_pool, sfree, id, r);
+    return climb(s, &s->main_pool, sfree, id, r, pl->halve_every);
 }

@@ -317,6 +317,62 @@ static void test_block_tied(void **state)
     assert_int_equal(tie_run(2001, NULL, 2, &o, &best, &ev), GPMC_EINVAL);
 }
 
+/* Successive halving (gpmc_search_plan.halve_every): two peaks, f(x) = max(x.e0, 0.9 x.e1)
+ * on the unit sphere of R^4 (sup 1 at e0, a local max 0.9 at e1). 8 random starts (the
+ * pool of a 128 batch) fall in both basins; halving at each fifth of the budget leaves the
+ * last generations to the best parent, so no child of the last batch is nearer e1; the
+ * wrong variant, every parent to the end, keeps the parents of the lower peak. */
+typedef struct {
+    size_t calls, last_nb, last_near_b;
+} peaks_toy;
+
+static int peaks_eval(void *ctx, const double *const *t, size_t nb, double *val)
+{
+    peaks_toy *o = ctx;
+    o->calls += nb;
+    o->last_nb = nb;
+    o->last_near_b = 0;
+    for (size_t b = 0; b < nb; b++) {
+        const double *x = t[0] + b * K;
+        val[b] = fmax(x[0], 0.9 * x[1]);
+        o->last_near_b += x[1] > x[0];
+    }
+    return GPMC_OK;
+}
+
+static int peaks_run(double halve, peaks_toy *o, double *best, size_t *evaluated)
+{
+    memset(o, 0, sizeof *o);
+    gpmc_search_objective obj = {.m = 1, .k = K, .batch = 128, .ctx = o, .eval = peaks_eval};
+    gpmc_search_plan plan = {.random = 8, .search = 3000, .substream = 1,
+                             .halve_every = halve};
+    return run_plan(&obj, &plan, 11, best, evaluated);
+}
+
+static void test_halve(void **state)
+{
+    (void)state;
+    peaks_toy o;
+    double best, plain_best;
+    size_t ev;
+    assert_int_equal(peaks_run(0.2, &o, &best, &ev), GPMC_OK);
+    size_t halved_near_b = o.last_near_b, nb = o.last_nb;
+    assert_int_equal(ev, 8 + 3000);
+    assert_int_equal(o.calls, ev);
+    assert_int_equal(nb, 3000 % 128);
+    assert_int_equal(peaks_run(0, &o, &plain_best, &ev), GPMC_OK);
+    print_message("halve: last batch nearer the lower peak %zu / %zu halved, %zu / %zu not; "
+                  "best %.6f, %.6f\n", halved_near_b, nb, o.last_near_b, o.last_nb, best,
+                  plain_best);
+    assert_int_equal(halved_near_b, 0);
+    assert_true(o.last_near_b > 0);
+    assert_true(best > 0.999 && best <= 1);
+    /* halve_every outside [0, 1) is refused. */
+    const double bad[] = {1, -0.1, NAN};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(peaks_run(bad[i], &o, &best, &ev), GPMC_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_reproducible_and_plan),
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_block_tied),
+        cmocka_unit_test(test_halve),
     };
     return cmocka_run_group_tests_name("search", tests, NULL, NULL);
 }
