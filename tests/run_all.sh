@@ -11,6 +11,7 @@ passed=0
 failed=0
 skipped=0
 log=$(mktemp -d)
+t_unit=$(date +%s)
 trap 'rm -rf "$log"' EXIT
 
 add() { passed=$((passed + $1)); failed=$((failed + $2)); }
@@ -39,28 +40,54 @@ if ! ls "$BUILD"/tests/test_* >/dev/null 2>&1; then echo "FAIL unit: no test bin
 # (real daemons, root) runs when GPMC_CHECK_SLURM=1, as in CI.
 slurm=
 [ "${GPMC_CHECK_SLURM:-0}" = 1 ] && slurm=tests/slurm/run.sh
-for s in tests/cli/test_*.sh tests/mpi/test_*.sh tests/specs/test_*.sh $slurm; do
-    [ -f "$s" ] || continue
-    name=$(basename "$(dirname "$s")")_$(basename "$s" .sh)
-    t0=$(date +%s)
-    BUILD=$BUILD PYTHON=$PYTHON sh "$s" >"$log/$name.out" 2>&1
-    rc=$?
-    secs=$(( $(date +%s) - t0 ))
-    p=$(grep -c '^ok - ' "$log/$name.out")
-    f=$(grep -c '^not ok - ' "$log/$name.out")
-    s=$(grep -c '^skip - ' "$log/$name.out")
+suites=$(ls tests/cli/test_*.sh tests/mpi/test_*.sh tests/specs/test_*.sh 2>/dev/null; echo $slurm)
+# Suites that bound a time (ETA, efficiency, "at once", "early", a stop's latency), that
+# race a running process (a signal once a checkpoint is seen: under load the run can end
+# first), or that already use every core (the edge sweep's lanes, the SLURM daemons) run
+# alone; the others wait mostly on process start-up, so they run one per core at a time.
+# Every suite has its own scratch directory.
+alone="cli_test_edges cli_test_eta cli_test_full_disk cli_test_journal cli_test_lock cli_test_memory \
+       cli_test_stop mpi_test_cs_resume mpi_test_resume mpi_test_sched_efficiency slurm_run"
+suite_name() { echo "$(basename "$(dirname "$1")")_$(basename "$1" .sh)"; }
+export BUILD PYTHON
+pool=
+for s in $suites; do
+    case " $alone " in *" $(suite_name "$s") "*) ;; *) pool="$pool $s" ;; esac
+done
+# pytest (mostly one Python process) runs beside the pool.
+t_shell=$(date +%s)
+havepy=0
+if "$PYTHON" -c 'import pytest, h5py, numpy, matplotlib' 2>/dev/null; then
+    havepy=1
+    GPMC_BIN=$(pwd)/$BUILD/gpmc "$PYTHON" -m pytest -q -p no:cacheprovider tests/analysis \
+        >"$log/pytest.out" 2>&1 &
+    pypid=$!
+fi
+printf '%s\n' $pool | xargs -r -P "$(nproc 2>/dev/null || echo 2)" -I{} sh tests/run_suite.sh {} "$log"
+[ $havepy = 1 ] && wait $pypid
+t_alone=$(date +%s)
+for s in $suites; do
+    case " $alone " in *" $(suite_name "$s") "*) sh tests/run_suite.sh "$s" "$log" ;; esac
+done
+t_end=$(date +%s)
+for s in $suites; do
+    name=$(suite_name "$s")
+    rc=$(cat "$log/$name.rc" 2>/dev/null || echo 1)
+    secs=$(cat "$log/$name.secs" 2>/dev/null || echo 0)
+    p=$(grep -c '^ok - ' "$log/$name.out" 2>/dev/null)
+    f=$(grep -c '^not ok - ' "$log/$name.out" 2>/dev/null)
+    s=$(grep -c '^skip - ' "$log/$name.out" 2>/dev/null)
+    p=${p:-0}; f=${f:-0}; s=${s:-0}
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then f=1; fi  # ran nothing
     add "$p" "$f"
     skipped=$((skipped + s))
     [ "$s" -ne 0 ] && grep '^skip - ' "$log/$name.out" | sed "s/^/SKIP $name: /"
-    if [ "$f" -ne 0 ]; then echo "FAIL $name (${secs}s):"; cat "$log/$name.out"; else echo "ok   $name ($p, ${secs}s)"; fi
+    if [ "$f" -ne 0 ]; then echo "FAIL $name (${secs}s):"; cat "$log/$name.out" 2>/dev/null; else echo "ok   $name ($p, ${secs}s)"; fi
 done
 
 # pytest: the analysis tools, against files written by this build's gpmc.
-if "$PYTHON" -c 'import pytest, h5py, numpy, matplotlib' 2>/dev/null; then
-    GPMC_BIN=$(pwd)/$BUILD/gpmc "$PYTHON" -m pytest -q -p no:cacheprovider tests/analysis \
-        >"$log/pytest.out" 2>&1
+if [ $havepy = 1 ]; then
     p=$(grep -Eo '[0-9]+ passed' "$log/pytest.out" | tail -1 | cut -d' ' -f1)
     f=$(grep -Eo '[0-9]+ (failed|error)' "$log/pytest.out" | awk '{s+=$1} END {print s+0}')
     p=${p:-0}
@@ -72,6 +99,8 @@ else
     add 0 1
 fi
 
+echo "# wall: unit binaries $((t_shell - t_unit)) s, suites one per core with pytest" \
+    "$((t_alone - t_shell)) s, suites alone $((t_end - t_alone)) s"
 if [ "$skipped" -ne 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"
 else

@@ -33,6 +33,7 @@ Invariants of a file, all from the experiment's tables (nothing about one experi
     that rounds to the same value) hold identical trials.
 """
 import math
+import multiprocessing
 import os
 import re
 import sys
@@ -481,6 +482,13 @@ def verdict(tables, casedir, outdir, case):
     return label, rc, why, secs
 
 
+_JOB = None
+
+
+def _verdict_job(case):
+    return verdict(*_JOB, case)
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__)
@@ -503,22 +511,25 @@ def main(argv):
     cases = read_tsv(os.path.join(argv[1], "cases.tsv"), 5)
     nbad = nrun = nref = ntot = 0
     notes = set()
-    for case in cases:
-        if not os.path.exists(os.path.join(outdir, case[0] + ".res")):
-            continue
-        ntot += 1
-        label, rc, why, secs = verdict(tables, argv[1], outdir, case)
-        nrun += rc == 0
-        nref += rc == 2
-        if why:
-            nbad += 1
-            print("not ok - %s: %s  [%s s]" % (label, "; ".join(why), secs))
-            with open(os.path.join(argv[1], case[0] + ".ini")) as f:
-                print("#   spec of case %s:" % case[0])
-                for line in f:
-                    print("#     " + line.rstrip("\n"))
-        else:
-            print("ok - %s" % label)
+    todo = [c for c in cases if os.path.exists(os.path.join(outdir, c[0] + ".res"))]
+    # One checker per core (the files are independent), reported in case order.
+    global _JOB
+    _JOB = (tables, argv[1], outdir)
+    with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:
+        verdicts = pool.imap(_verdict_job, todo, chunksize=8)
+        for case, (label, rc, why, secs) in zip(todo, verdicts):
+            ntot += 1
+            nrun += rc == 0
+            nref += rc == 2
+            if why:
+                nbad += 1
+                print("not ok - %s: %s  [%s s]" % (label, "; ".join(why), secs))
+                with open(os.path.join(argv[1], case[0] + ".ini")) as f:
+                    print("#   spec of case %s:" % case[0])
+                    for line in f:
+                        print("#     " + line.rstrip("\n"))
+            else:
+                print("ok - %s" % label)
     if tables.fields:
         for exp, fields in tables.fields.items():
             pn = {d["name"] for d in tables.params[exp]}
