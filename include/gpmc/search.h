@@ -39,7 +39,8 @@
  * each parent B/P children: per-vector Gaussian steps of angle ~sigma (each free vector
  * alone, then all of them independently, then all by the same step, which keeps their
  * angles), and every fourth child a targeted flip that moves gated vectors just across
- * one hyperplane nu_i, drawn with weight (nu_i.v)^2 / distance: across into the
+ * one hyperplane nu_i (with the plan's flip_growth: several in turn), drawn with weight
+ * (nu_i.v)^2 / distance: across into the
  * half-space where all gated vectors are positive if D's extreme eigenvalue is positive,
  * out of it (the nearest gated vector) if negative. The best child replaces its parent
  * if better (sigma *= 2, up to 1), else sigma /= 2, restarting at 0.3 below 1e-6. With
@@ -81,6 +82,8 @@
 #define GPMC_SEARCH_MAX_TUPLE 8
 /* Most coordinate blocks of a vector (gpmc_search_objective.block). */
 #define GPMC_SEARCH_MAX_BLOCKS 4
+/* Largest gpmc_search_plan.flip_growth (its cube: flips in one child). */
+#define GPMC_SEARCH_FLIP_GROWTH_MAX 16
 /* Most screening directions in one screen call: 2 per parent, 16 parents. */
 #define GPMC_SEARCH_SCREEN_MAX 32
 /* The aim callback's slot for a tuple that is not in the last eval batch. */
@@ -155,6 +158,11 @@ typedef struct {
      * halve_every share of its budget (8 -> 4 -> 2 -> 1 at 0.2: the rest of the budget on
      * the best basin); 0: every parent climbs to the end. */
     double halve_every;
+    /* 0 or 1: every flip child crosses one hyperplane. g in 2..GPMC_SEARCH_FLIP_GROWTH_MAX:
+     * a parent's flip children cross 1, g, g^2, g^3 hyperplanes in turn (each the next
+     * weighted draw, from where the previous flip left the vectors), so one generation
+     * can make a climb that single flips make over many. */
+    size_t flip_growth;
 } gpmc_search_plan;
 
 typedef struct gpmc_search gpmc_search;

@@ -729,6 +729,9 @@ static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *ang
     if (!(pl->halve_every >= 0 && pl->halve_every < 1))
         return gpmc_error(GPMC_EINVAL, "search", "halve_every %g is not in [0, 1)",
                           pl->halve_every);
+    if (pl->flip_growth > GPMC_SEARCH_FLIP_GROWTH_MAX)
+        return gpmc_error(GPMC_EINVAL, "search", "flip_growth %zu is above %d", pl->flip_growth,
+                          GPMC_SEARCH_FLIP_GROWTH_MAX);
     *angles_tied = pl->tie != NULL && pl->angles > 0;
     for (size_t j = 0; pl->tie && j < m; j++) {
         size_t i = pl->tie[j];
@@ -753,6 +756,7 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
     s->all.val = s->tied.val = -1;
     s->evaluated = 0;
     s->btie = 0;
+    s->flip_growth = pl->flip_growth;
     s->main_pool.len = s->tied_pool.len = 0;
     gsl_rng *r = stream->r;
 

@@ -147,19 +147,38 @@ static size_t draw_weighted(const double *cum, size_t n, double total, gsl_rng *
     return lo;
 }
 
-/* Child of parent q (written to the batch's tuple b) by the crossing of a hyperplane
- * drawn by weight (s->proj, s->cum current). */
-static void flip_child(gpmc_search *s, const pool *p, size_t q, const size_t *tie,
-                       double total, gsl_rng *r, size_t b)
+/* The flips of a parent's i-th flip child: flip_growth^(i mod 4), or 1. */
+static size_t flips_of(const gpmc_search *s, size_t i)
+{
+    size_t f = 1;
+    for (size_t e = 0; s->flip_growth > 1 && e < i % 4; e++)
+        f *= s->flip_growth;
+    return f;
+}
+
+/* One flip of the batch's tuple b (a child of parent q) across a hyperplane drawn by the
+ * parent's weights (s->proj, s->cum). fresh: the tuple has moved since the parent (an
+ * earlier flip of the same child), so its projections on the drawn normal are taken
+ * again; a hyperplane it already crossed is then left as it is. */
+static void flip_once(gpmc_search *s, const pool *p, size_t q, const size_t *tie,
+                      double total, gsl_rng *r, size_t b, int fresh)
 {
     size_t k = s->k, ng = s->ng, nc = ng + 1;
     size_t i = draw_weighted(s->cum, s->nn, total, r);
     const double *wi = s->normals + i * k, *pi = s->proj + nc * i;
     double wn = s->nsq[i], target = FLIP_MARGIN * sqrt(wn);
-    for (size_t j = 0; j < s->m; j++)
-        if (tie[j] == j)
-            memcpy(s->buf + (j * s->batch + b) * k, p->t + (q * s->m + j) * k,
-                   k * sizeof(double));
+    double pc[GPMC_SEARCH_MAX_TUPLE + 1];
+    if (fresh) { /* the projections of the child as it is now */
+        for (size_t g2 = 0; g2 < ng; g2++) {
+            size_t j = s->gated[g2];
+            if (tie[j] == j) {
+                pc[s->col[j]] = cblas_ddot((int)k, wi, 1, s->buf + (j * s->batch + b) * k, 1);
+                if (p->sgn[q] <= 0 && !(pc[s->col[j]] > 0))
+                    return; /* already out of this half-space: nothing to take out */
+            }
+        }
+        pi = pc;
+    }
     double step[GPMC_SEARCH_MAX_TUPLE] = {0}; /* along nu_i, per gated vector */
     size_t near = s->gated[0];
     for (size_t g2 = 0; g2 < ng; g2++) {
@@ -183,6 +202,21 @@ static void flip_child(gpmc_search *s, const pool *p, size_t q, const size_t *ti
             x[c] += step[g2] * wi[c];
         gpmc_search_unit(s, x);
     }
+}
+
+/* Child of parent q (written to the batch's tuple b): the parent moved across nflips
+ * hyperplanes in turn, each drawn by weight (s->proj, s->cum current), each flip from
+ * where the previous one left it. Many flips at once cover in one generation a climb
+ * that single flips make over many, each of them a selection step (search.h). */
+static void flip_child(gpmc_search *s, const pool *p, size_t q, const size_t *tie,
+                       double total, gsl_rng *r, size_t b, size_t nflips)
+{
+    for (size_t j = 0; j < s->m; j++)
+        if (tie[j] == j)
+            memcpy(s->buf + (j * s->batch + b) * s->k, p->t + (q * s->m + j) * s->k,
+                   s->k * sizeof(double));
+    for (size_t f = 0; f < nflips; f++)
+        flip_once(s, p, q, tie, total, r, b, f > 0);
 }
 
 /* Child of parent q (to the batch's tuple b) by a random step `move` of the free vectors
@@ -325,7 +359,7 @@ int gpmc_search_children(gpmc_search *s, const pool *p, size_t nb, const size_t 
                 if (crossing)
                     cross_child(s, p, q, tie, vec, total, r, b);
                 else
-                    flip_child(s, p, q, tie, total, r, b);
+                    flip_child(s, p, q, tie, total, r, b, flips_of(s, j / FLIP_EVERY));
             } else {
                 random_child(s, p, q, j % nmoves, tie, r, b);
             }

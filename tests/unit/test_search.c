@@ -373,6 +373,139 @@ static void test_halve(void **state)
         assert_int_equal(peaks_run(bad[i], &o, &best, &ev), GPMC_EINVAL);
 }
 
+/* Flip growth (gpmc_search_plan.flip_growth): one vector in R^4, NF random hyperplanes
+ * through 0, f(x) = the number on whose positive side x lies, aimed with D = sum nu nu^T
+ * (positive definite, so flips go into the positive sides). A 16-tuple batch gives the one
+ * random start 16 children, the flip children at 3, 7, 11, 15. A single flip moves the
+ * start along one normal (then normalises): the child is in span(start, nu_i) for some i,
+ * and on the positive side of that nu_i. With growth 3 the children make 1, 3, 9, 27 flips
+ * in turn, so the later ones leave every such plane: the wrong variant that ignores the
+ * growth (one flip each) is rejected. */
+#define NF 32
+static double dot4(const double *a, const double *b)
+{
+    double c = 0;
+    for (size_t i = 0; i < K; i++)
+        c += a[i] * b[i];
+    return c;
+}
+typedef struct {
+    double nu[NF][K];
+    double start[K], kids[16][K];
+    size_t calls;
+} flips_toy;
+
+static size_t positive_sides(const flips_toy *o, const double *x)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < NF; i++)
+        c += dot4(o->nu[i], x) > 0;
+    return c;
+}
+
+static int flips_eval(void *ctx, const double *const *t, size_t nb, double *val)
+{
+    flips_toy *o = ctx;
+    for (size_t b = 0; b < nb; b++) {
+        const double *x = t[0] + b * K;
+        val[b] = (double)positive_sides(o, x);
+        if (o->calls == 0)
+            memcpy(o->start, x, sizeof o->start);
+        else if (o->calls == 1 && b < 16)
+            memcpy(o->kids[b], x, sizeof o->kids[b]);
+    }
+    o->calls++;
+    return GPMC_OK;
+}
+
+static int flips_aim(void *ctx, size_t slot, const double *const *t, double *d)
+{
+    const flips_toy *o = ctx;
+    (void)slot;
+    (void)t;
+    for (size_t i = 0; i < K; i++)
+        for (size_t j = 0; j < K; j++) {
+            d[i * K + j] = 0;
+            for (size_t c = 0; c < NF; c++)
+                d[i * K + j] += o->nu[c][i] * o->nu[c][j];
+        }
+    return GPMC_OK;
+}
+
+/* The i with child b of the run in span(start, nu_i) (residual below 1e-12), on nu_i's
+ * positive side; NF if there is none. */
+static size_t one_flip_normal(const flips_toy *o, size_t b)
+{
+    const double *x = o->start, *c = o->kids[b];
+    for (size_t i = 0; i < NF; i++) {
+        /* u: nu_i made orthogonal to the unit start; the residual of c off span(x, u) */
+        double u[K], cx = dot4(c, x), nx = dot4(o->nu[i], x), uu, cu, res = 0;
+        for (size_t j = 0; j < K; j++)
+            u[j] = o->nu[i][j] - nx * x[j];
+        uu = dot4(u, u);
+        cu = dot4(c, u) / uu;
+        for (size_t j = 0; j < K; j++) {
+            double e = c[j] - cx * x[j] - cu * u[j];
+            res += e * e;
+        }
+        if (sqrt(res) < 1e-12 && dot4(o->nu[i], c) > 0)
+            return i;
+    }
+    return NF;
+}
+
+static int flips_run(size_t growth, flips_toy *o)
+{
+    memset(o, 0, sizeof *o);
+    gsl_rng *r = gpmc_rng_alloc();
+    assert_non_null(r);
+    gpmc_rng_seek(r, 7, 2, 0, 9);
+    for (size_t i = 0; i < NF; i++)
+        gpmc_rng_unit_vector(r, o->nu[i], K);
+    gpmc_rng_free(r);
+    gpmc_search_objective obj = {.m = 1, .k = K, .batch = 16, .nnormals = NF, .ctx = o,
+                                 .eval = flips_eval, .aim = flips_aim};
+    gpmc_search *s = gpmc_search_alloc(&obj);
+    assert_non_null(s);
+    gpmc_search_set_normals(s, &o->nu[0][0], NF);
+    gpmc_stream st = {.r = gpmc_rng_alloc(), .seed = 3, .point_key = 13, .trial = 0};
+    assert_non_null(st.r);
+    gpmc_rng_seek(st.r, 3, 13, 0, 0);
+    gpmc_search_plan plan = {.random = 1, .search = 16, .substream = 1, .flip_growth = growth};
+    int rc = gpmc_search_run(s, &st, &plan);
+    gpmc_search_free(s);
+    gpmc_rng_free(st.r);
+    return rc;
+}
+
+static void test_flip_growth(void **state)
+{
+    (void)state;
+    flips_toy o;
+    assert_int_equal(flips_run(0, &o), GPMC_OK);
+    assert_int_equal(o.calls, 2);
+    double start[K];
+    memcpy(start, o.start, sizeof start);
+    print_message("flips: single flips along normals");
+    for (size_t b = 3; b < 16; b += 4) {
+        print_message(" %zu", one_flip_normal(&o, b));
+        assert_true(one_flip_normal(&o, b) < NF);
+    }
+    assert_true(one_flip_normal(&o, 0) == NF); /* a random step is on no such plane */
+    assert_int_equal(flips_run(3, &o), GPMC_OK);
+    assert_memory_equal(start, o.start, sizeof start); /* the same start */
+    size_t along[4];
+    for (size_t i = 0; i < 4; i++)
+        along[i] = one_flip_normal(&o, 3 + 4 * i);
+    print_message("; growth 3: %zu %zu %zu %zu (%d: none); sides %zu -> %zu\n", along[0],
+                  along[1], along[2], along[3], NF, positive_sides(&o, start),
+                  positive_sides(&o, o.kids[15]));
+    assert_true(along[0] < NF);
+    assert_true(along[2] == NF && along[3] == NF);
+    /* growth above the cap is refused */
+    assert_int_equal(flips_run(GPMC_SEARCH_FLIP_GROWTH_MAX + 1, &o), GPMC_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_block_tied),
         cmocka_unit_test(test_halve),
+        cmocka_unit_test(test_flip_growth),
     };
     return cmocka_run_group_tests_name("search", tests, NULL, NULL);
 }
