@@ -59,17 +59,23 @@ static int toy_eval(void *ctx, const double *const *t, size_t nb, double *val)
     return GPMC_OK;
 }
 
+/* d = sum_c rows[c] rows[c]^T, K x K: the toys' aim matrices. */
+static void gram_of_rows(const double (*rows)[K], size_t count, double *d)
+{
+    for (size_t i = 0; i < K; i++)
+        for (size_t j = 0; j < K; j++) {
+            d[i * K + j] = 0;
+            for (size_t c = 0; c < count; c++)
+                d[i * K + j] += rows[c][i] * rows[c][j];
+        }
+}
+
 static int toy_aim(void *ctx, size_t slot, const double *const *t, double *d)
 {
     const toy *o = ctx;
     (void)slot;
     (void)t;
-    for (size_t i = 0; i < K; i++)
-        for (size_t j = 0; j < K; j++) {
-            d[i * K + j] = 0;
-            for (size_t c = 0; c < 3; c++)
-                d[i * K + j] += o->c[c][i] * o->c[c][j];
-        }
+    gram_of_rows(o->c, 3, d);
     return GPMC_OK;
 }
 
@@ -423,12 +429,7 @@ static int flips_aim(void *ctx, size_t slot, const double *const *t, double *d)
     const flips_toy *o = ctx;
     (void)slot;
     (void)t;
-    for (size_t i = 0; i < K; i++)
-        for (size_t j = 0; j < K; j++) {
-            d[i * K + j] = 0;
-            for (size_t c = 0; c < NF; c++)
-                d[i * K + j] += o->nu[c][i] * o->nu[c][j];
-        }
+    gram_of_rows(o->nu, NF, d);
     return GPMC_OK;
 }
 
