@@ -93,7 +93,8 @@ void gpmc_search_draw_unit(const gpmc_search *s, gsl_rng *r, double *x);
 /* The children of a generation: nb tuples in the batch's buffer, parents interleaved
  * (child b of parent b mod P, s->parent[b] set), every FLIP_EVERY-th of a parent an aimed
  * flip (objectives with aim and normals; with flip_growth g > 1 the i-th of them crosses
- * g^(i mod 4) hyperplanes) or a crossing (with cell, no aim), the others random steps. GPMC_OK or the status of the cell callback. */
+ * g^(i mod 4) hyperplanes) or a crossing (with cell, no aim), the others random steps.
+ * GPMC_OK or the status of the cell callback. */
 int gpmc_search_children(gpmc_search *s, const pool *p, size_t nb, const size_t *tie,
                          gsl_rng *r);
 
