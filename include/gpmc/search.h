@@ -41,11 +41,11 @@
  * angles), and every fourth child a targeted flip that moves gated vectors just across
  * one hyperplane nu_i (with the plan's flip_growth: several in turn), drawn with weight
  * (nu_i.v)^2 / distance: across into the half-space where all gated vectors are positive
- * if D's extreme eigenvalue is positive, out of it (the nearest gated vector) if negative. The best child replaces its parent
- * if better (sigma *= 2, up to 1), else sigma /= 2, restarting at 0.3 below 1e-6. With
- * blocks (gpmc_search_objective.block) every step is per block, and the random moves are
- * one block of one vector alone, all independently, one block of all by the same step,
- * and all blocks of all by the same step.
+ * if D's extreme eigenvalue is positive, out of it (the nearest gated vector) if negative.
+ * The best child replaces its parent if better (sigma *= 2, up to 1), else sigma /= 2,
+ * restarting at 0.3 below 1e-6. With blocks (gpmc_search_objective.block) every step is
+ * per block, and the random moves are one block of one vector alone, all independently,
+ * one block of all by the same step, and all blocks of all by the same step.
  *
  * Screening (an objective with aim and screen): a generation's children are first ranked
  * by certified lower bounds, the Rayleigh quotients |v^T D v| of the child's matrix at its

@@ -183,9 +183,9 @@ static void flip_once(gpmc_search *s, const pool *p, size_t q, const size_t *tie
     size_t near = s->gated[0];
     for (size_t g2 = 0; g2 < ng; g2++) {
         size_t j = s->gated[g2];
-        double a = pi[s->col[j]];
-        if (tie[j] != j)
+        if (tie[j] != j) /* a fresh pi has no column for it */
             continue;
+        double a = pi[s->col[j]];
         if (p->sgn[q] > 0)
             step[g2] = a > 0 ? 0 : (target - a) / wn;
         else if (g2 > 0 && a < pi[s->col[near]])

@@ -66,7 +66,7 @@ awk -F'\t' -v sub_only="$subset" '
 
 run_case() { # id ranks
     f=$out/$1.h5
-    t0=$(date +%s.%N)
+    t0=$(now)
     if [ "$2" -gt 1 ]; then
         timeout -k 5 "$TMO" $MPIRUN -np "$2" "$GPMC" run "$cases/$1.ini" -o "$f" \
             >"$out/$1.out" 2>"$out/$1.err" </dev/null
@@ -75,13 +75,13 @@ run_case() { # id ranks
             >"$out/$1.out" 2>"$out/$1.err" </dev/null
     fi
     rc=$?
-    t1=$(date +%s.%N)
+    t1=$(now)
     irc=-
     if [ -f "$f" ]; then
         timeout -k 5 "$TMO" "$GPMC" info "$f" >"$out/$1.info" 2>&1 </dev/null
         irc=$?
     fi
-    printf '%s %s %s %s\n' "$2" "$rc" "$irc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
+    printf '%s %s %s %s\n' "$2" "$rc" "$irc" "$(elapsed "$t0" "$t1")" \
         >"$out/$1.res"
 }
 

@@ -22,15 +22,15 @@ free_disk() { rm -f "$disk/fill"; }
 # ~2 s under ASan, a trial and a write) plus 1 s, where a fixed 2 s failed under ASan on a
 # loaded machine; "nothing was computed" says no trial ran.
 slow_spec "$tmp/one.ini" 1
-t0=$(date +%s.%N)
+t0=$(now)
 "$GPMC" run "$tmp/one.ini" -o "$tmp/one.h5" >/dev/null 2>&1
-t1=$(date +%s.%N)
+t1=$(now)
 fill
 "$GPMC" run "$tmp/s.ini" -o "$disk/a.h5" 2>"$tmp/err"; rc=$?
-t2=$(date +%s.%N)
-el=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", b - a }')
-base=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-early=$(awk -v e="$el" -v b="$base" 'BEGIN { print (e <= b + 1) }')
+t2=$(now)
+el=$(elapsed "$t1" "$t2")
+base=$(elapsed "$t0" "$t1")
+early=$(within "$el" "$base" 1)
 [ $rc -eq 1 ] && grep -q "No space left" "$tmp/err" && grep -q "nothing was computed" "$tmp/err" \
     && [ "$early" = 1 ] && [ ! -e "$disk/a.h5" ] && [ ! -e "$disk/a.h5.tmp" ] \
     && ok "first write fails early (exit 1 in ${el}s, one trial per point ${base}s; nothing left behind)" \

@@ -16,17 +16,17 @@ wait_for "$tmp/a.h5.lock"
 # ASan on a loaded machine a 120-trial resume ended before the merge started, which then
 # rightly overwrote the finished file).
 kill -STOP $pidA
-t0=$(date +%s.%N)
+t0=$(now)
 "$GPMC" resume "$tmp/a.h5" 2>"$tmp/errB"; rc=$?
-t1=$(date +%s.%N)
-el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+t1=$(now)
+el=$(elapsed "$t0" "$t1")
 refuse=$el
 # "At once": refused while the holder still runs (it did not wait for the lock), and within
 # 2 s in the plain build (under ASan a process alone takes ~2 s to start and exit).
 alive=0; kill -0 $pidA 2>/dev/null && alive=1
 lim=2; case $BUILD in *asan*) lim=8 ;; esac
 [ $rc -eq 2 ] && grep -q "being written by process $pidA" "$tmp/errB" && [ $alive -eq 1 ] \
-    && [ "$(awk -v e="$el" -v l="$lim" 'BEGIN { print (e <= l) }')" = 1 ] \
+    && [ "$(within "$el" "$lim")" = 1 ] \
     && ok "a second resume of one file is refused at once (exit 2, names pid $pidA)" \
     || notok "second resume refused" "rc=$rc ${el}s holder alive=$alive $(cat "$tmp/errB")"
 "$GPMC" run "$tmp/s.ini" -o "$tmp/a.h5" --force 2>"$tmp/errC"; rc=$?
@@ -61,11 +61,11 @@ if [ "$(id -u)" = 0 ]; then
 else
     cp "$tmp/a1.h5" "$ro/b.h5"; chmod 555 "$ro"
 fi
-t0=$(date +%s.%N)
+t0=$(now)
 "$GPMC" resume "$ro/b.h5" 2>"$tmp/err"; rc=$?
-t1=$(date +%s.%N)
-el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-early=$(awk -v e="$el" -v b="$refuse" 'BEGIN { print (e <= b + 1) }')
+t1=$(now)
+el=$(elapsed "$t0" "$t1")
+early=$(within "$el" "$refuse" 1)
 [ $rc -eq 2 ] && grep -q "cannot write here" "$tmp/err" && [ "$early" = 1 ] \
     && ok "resume into an unwritable place: exit 2 before computing (${el}s, lock refusal ${refuse}s)" \
     || notok "resume unwritable" "rc=$rc ${el}s (lock refusal ${refuse}s) $(cat "$tmp/err")"

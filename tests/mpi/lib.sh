@@ -30,6 +30,11 @@ search = 2000
 angles = 64
 INI
 }
+# now: wall seconds with nanoseconds; elapsed T0 T1: T1 - T0 (2 decimals); within E L
+# [EXTRA]: 1 if E <= L + EXTRA, else 0 (the time bounds of the suites).
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+within() { awk -v e="$1" -v l="$2" -v x="${3:-0}" 'BEGIN { print (e <= l + x) }'; }
 # wait_for FILE: until FILE exists (20 s at most).
 wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
 # done_of FILE -> "done total" from the file on disk (fails if unreadable).
