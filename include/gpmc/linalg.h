@@ -16,6 +16,9 @@ void gpmc_symeig_free(gpmc_symeig *e);
 /* Smallest and largest eigenvalue of the symmetric row-major matrix a (k x k; only the
  * upper triangle is read; a is not modified). GPMC_OK or GPMC_ENUM. */
 int gpmc_symeig_extreme(gpmc_symeig *e, const double *a, double *lmin, double *lmax);
+/* The eigenvalue of largest modulus of the same (the largest on a tie) and its unit
+ * eigenvector v (k). GPMC_OK or GPMC_ENUM (lambda NaN). */
+int gpmc_symeig_extreme_vector(gpmc_symeig *e, const double *a, double *lambda, double *v);
 /* Spectral norm of a symmetric matrix = max(|lmin|, |lmax|); NaN on failure. */
 double gpmc_symeig_norm(gpmc_symeig *e, const double *a);
 

@@ -30,6 +30,7 @@
  *          of fresh random tuples, then a climb from the best of them and of the tied
  *          tuples seen so far; or (blocks, no tie) `block_tied` per block on block-tied
  *          tuples, the same way;
+ *   s0+4   `smooth_starts` annealed ascents on the objective's smooth surrogate (below);
  *   s0+3   the rest of `search`: a climb from the best tuples seen and the best tied one,
  *          its parents halved (best kept) after each `halve_every` share of it if set.
  * Every budget counts evaluated (or screened) tuples: gpmc_search_evaluated() = random +
@@ -120,6 +121,12 @@ typedef struct {
      * status. May be NULL; cell_ctx is its first argument. */
     int (*cell)(void *cell_ctx, const double *x, double *normals, size_t *count);
     void *cell_ctx;
+    /* A smooth surrogate of the objective at temperature tau in (0, 1] (it tends to the
+     * objective as tau -> 0): val[b] for tuple b < nb of t (as for eval) and grad[j] (nb x
+     * k rows) its Euclidean gradient in vector j, for the plan's smooth ascents. GPMC_OK
+     * or an error status. May be NULL. */
+    int (*smooth)(void *ctx, const double *const *t, size_t nb, double tau, double *val,
+                  double *const *grad);
     /* Blocks (0 or 1: none): every vector's k coordinates are nblocks consecutive blocks of
      * lengths block[0..nblocks-1] (summing to k), each of which the objective sees only
      * through its direction (the joint-WDC: u = (h, m), v = (x, y), blocks n and p). The
@@ -147,7 +154,7 @@ typedef struct {
      * of fresh tuples, then a climb from their best; the stage's best joins the climb's
      * starting points. 0: none. */
     size_t block_tied;
-    uint32_t substream;   /* s0: the phases use substreams s0..s0+3 */
+    uint32_t substream;   /* s0: the phases use substreams s0..s0+3 (s0+4: smooth) */
     /* nseeds tuples (each m x k row-major, one after another) the caller found another way
      * (the WDC: the best cells of the diagonal): evaluated after the angles, counted, and
      * starting points of the climb like the best tuples found. NULL: none. */
@@ -162,6 +169,14 @@ typedef struct {
      * weighted draw, from where the previous flip left the vectors), so one generation
      * can make a climb that single flips make over many. */
     size_t flip_growth;
+    /* Annealed ascents (an objective with smooth; no blocks), on substream s0+4 after the
+     * tied stage: smooth_starts tuples of uniform free vectors, in batches, each moved
+     * smooth_steps times along the projected gradient of the surrogate, normalised over
+     * the tuple, by an angle falling geometrically from 0.1 to 0.002 while tau falls from
+     * 1 to 0.01; then evaluated exactly and offered to the climb's parents. Smoothing
+     * merges the cells' many small basins, so the ascents reach basins the flips and
+     * steps do not. Costs smooth_starts (smooth_steps + 1) of `search`. 0: none. */
+    size_t smooth_starts, smooth_steps;
 } gpmc_search_plan;
 
 typedef struct gpmc_search gpmc_search;

@@ -70,13 +70,24 @@ int gpmc_wdc_eval_screen(gpmc_wdc_eval *ev, const double *x, const double *y, si
                          const size_t *group, const double *dirs, size_t ngroups, size_t ndir,
                          double *bound);
 
+/* The smoothed surrogate the search's annealed ascent climbs (include/gpmc/search.h,
+ * gpmc_search_objective.smooth): for the nb unit pairs (rows of x, y), val[b] = |lambda|
+ * with lambda the eigenvalue of largest modulus of
+ *   sum_i gate(w_i.x / T) gate(w_i.y / T) w_i w_i^T - alpha Q_{x,y},
+ * gate the logistic function and T = tau times the rms of w_i.x over rows and unit x (the
+ * masks as T -> 0); gx, gy (nb x k) its gradients in x and y (Euclidean: the caller
+ * projects them). GPMC_OK, GPMC_EINVAL (tau <= 0) or GPMC_ENUM. */
+int gpmc_wdc_eval_smooth(gpmc_wdc_eval *ev, const double *x, const double *y, size_t nb,
+                         double tau, double *val, double *gx, double *gy);
+
 /* Floating-point operations of the two GEMMs per pair (2 * 2k n for the pre-activations
  * of x and y, 2 n k(k+1)/2 for the masked Gram): the count benchmarks divide by time. */
 double gpmc_wdc_gemm_flops(size_t n, size_t k);
 
 /* The shared search's objective for the WDC of one layer (wdc, and r2wdc's plain WDC per
  * layer): pairs (x, y) evaluated by `ev` (NULL: for sizing only), flips aimed by the
- * deviation matrix; n hyperplane normals (W's rows). */
+ * deviation matrix, annealed ascents on its smoothed surrogate; n hyperplane normals (W's
+ * rows). */
 gpmc_search_objective gpmc_wdc_search_objective(size_t n, size_t k, size_t batch,
                                                 gpmc_wdc_eval *ev);
 

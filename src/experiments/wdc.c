@@ -72,6 +72,14 @@ enum { MODE_SEARCH, MODE_EXACT };
  * value any of 14 runs found, the median rose from 0.965 to 0.975 and the matrices below
  * 0.93 of it fell from 74 to 55 (growth 2: 58, 3: 44 but a worst of 0.81, 6: 65). */
 #define WDC_FLIP_GROWTH 4
+/* From k = WDC_SMOOTH_KMIN on, one annealed ascent of WDC_SMOOTH_STEPS steps per 1000 of
+ * `search` (30% of it: 8 at the default) starts the pair climb (search.h, smooth_starts;
+ * src/numerics/search_smooth.c has the measurements): at k = 10 the best of 8 reached a
+ * median 1.005 of the previous climb's 30x value, at k = 3, 5 only 0.89, 0.90, so below
+ * k = 8 (between the sizes measured) the budget stays with the climb. */
+#define WDC_SMOOTH_KMIN 8
+#define WDC_SMOOTH_STEPS 300
+#define WDC_SMOOTH_PER 1000
 
 static const gpmc_param_def params[] = {
     {"n", GPMC_PARAM_INT, NULL, 1, 1e7, NULL, 0, "rows of W: the layer's output width"},
@@ -86,7 +94,9 @@ static const gpmc_param_def params[] = {
      "climb candidates per trial (a quarter, at least 1, on x = y) climbing from the best "
      "pairs; each is ranked by a certified Rayleigh-quotient bound (masks only, ~1/3 of a "
      "pair's cost) and the best child of each parent's generation is evaluated exactly; "
-     "the pair climb keeps its best half of parents after each fifth of its budget"},
+     "the pair climb keeps its best half of parents after each fifth of its budget; from "
+     "k = 8 on, 30% of it first goes to annealed ascents (one per 1000, 300 steps each) on "
+     "a smoothed deviation, whose end points join the climb's parents"},
     /* Only the summary reads eps and only the output reads store_matrices: neither may
      * change the sampled W, so neither is hashed into the stream key. */
     {"eps", GPMC_PARAM_REAL_LIST, "0.05,0.1,0.2,0.5", 0, 1e6, NULL, GPMC_PARAM_NOHASH,
@@ -205,7 +215,13 @@ static double wdc_trial_cost(const gpmc_point *pt)
     double evals = (double)param_size(pt, P_PAIRS) + (double)param_size(pt, P_ANGLES);
     if (diag_by_cells(pt))
         evals += (double)gpmc_wdc_cells_count(param_size(pt, P_N), param_size(pt, P_K));
-    return evals * per_pair + (double)param_size(pt, P_SEARCH) * per_screened + n * k;
+    /* An ascent's step: a weighted Gram, an eigenvector and five matrix-vector products. */
+    double screened = (double)param_size(pt, P_SEARCH), steps = 0;
+    if (param_size(pt, P_K) >= WDC_SMOOTH_KMIN) {
+        steps = (double)(param_size(pt, P_SEARCH) / WDC_SMOOTH_PER) * (WDC_SMOOTH_STEPS + 1);
+        screened -= steps;
+    }
+    return evals * per_pair + screened * per_screened + steps * (per_pair + 5 * n * k) + n * k;
 }
 
 static int wdc_check(const gpmc_point *pt, char *msg, size_t msglen)
@@ -323,7 +339,11 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
                              .tie = ws->exact || ws->cells ? NULL : tie_diag, .substream = 1,
                              .seeds = ws->cells ? ws->xd : NULL, .nseeds = ws->cells ? 1 : 0,
                              .halve_every = WDC_HALVE_EVERY,
-                             .flip_growth = WDC_FLIP_GROWTH};
+                             .flip_growth = WDC_FLIP_GROWTH,
+                             .smooth_starts = ws->exact || k < WDC_SMOOTH_KMIN
+                                                  ? 0
+                                                  : ws->search / WDC_SMOOTH_PER,
+                             .smooth_steps = WDC_SMOOTH_STEPS};
     if ((st = gpmc_search_run(ws->srch, s, &plan)) != GPMC_OK)
         return st;
 

@@ -84,6 +84,25 @@ int gpmc_symeig_extreme(gpmc_symeig *e, const double *a, double *lmin, double *l
     return GPMC_OK;
 }
 
+int gpmc_symeig_extreme_vector(gpmc_symeig *e, const double *a, double *lambda, double *v)
+{
+    size_t k = e->k;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = i; j < k; j++)
+            e->a[i * k + j] = a[i * k + j];
+    lapack_int info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)k, e->a,
+                                         (lapack_int)k, e->w, e->work, e->lwork);
+    if (info != 0 || !isfinite(e->w[0]) || !isfinite(e->w[k - 1])) {
+        *lambda = NAN;
+        return gpmc_error(GPMC_ENUM, "gpmc_symeig_extreme_vector",
+                          "LAPACK dsyev failed (info %d) or non-finite matrix", (int)info);
+    }
+    size_t j = fabs(e->w[k - 1]) >= fabs(e->w[0]) ? k - 1 : 0; /* columns: eigenvectors */
+    *lambda = e->w[j];
+    memcpy(v, e->a + j * k, k * sizeof(double));
+    return GPMC_OK;
+}
+
 double gpmc_symeig_norm(gpmc_symeig *e, const double *a)
 {
     double lmin, lmax;

@@ -107,6 +107,8 @@ size_t gpmc_search_bytes(const gpmc_search_objective *o)
     d = gpmc_size_add(d, gpmc_size_mul(36, k));                        /* dsyevr's work */
     if (o->cell)
         d = gpmc_size_add(d, gpmc_size_mul(nn, k));                    /* cnorm */
+    if (o->smooth)
+        d = gpmc_size_add(d, gpmc_size_mul(gpmc_size_mul(m, B), k));   /* grad */
     return gpmc_size_mul(d, sizeof(double));
 }
 
@@ -134,6 +136,7 @@ void gpmc_search_free(gpmc_search *s)
     free(s->eiwork);
     free(s->all.t);
     free(s->tied.t);
+    free(s->grad);
     free(s);
 }
 
@@ -195,11 +198,13 @@ gpmc_search *gpmc_search_alloc(const gpmc_search_objective *obj)
     s->ez = malloc(k * sizeof(double));
     s->all.t = malloc(m * k * sizeof(double));
     s->tied.t = malloc(m * k * sizeof(double));
+    if (obj->smooth)
+        s->grad = malloc(m * B * k * sizeof(double));
     int ok = pool_alloc(&s->main_pool, cap, m, k) == GPMC_OK &&
              pool_alloc(&s->tied_pool, cap, m, k) == GPMC_OK && s->ea && s->ew && s->ez &&
              alloc_dsyevr(s) == GPMC_OK;
-    if (!ok || !s->nsq || (obj->cell && !s->cnorm) || !s->buf || !s->val || !s->bound || !s->parent || !s->u || !s->proj || !s->cum ||
-        !s->rhs || !s->dmat || !s->all.t || !s->tied.t) {
+    if (!ok || !s->nsq || (obj->cell && !s->cnorm) || (obj->smooth && !s->grad) || !s->buf ||
+        !s->val || !s->bound || !s->parent || !s->u || !s->proj || !s->cum || !s->rhs || !s->dmat || !s->all.t || !s->tied.t) {
         gpmc_search_free(s);
         return NULL;
     }
@@ -711,6 +716,33 @@ static int block_tied_stage(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *
     return st;
 }
 
+/* The annealed ascents' share of `search` (saturating: plan_check refuses it then). */
+static size_t smooth_cost(const gpmc_search_plan *pl)
+{
+    if (pl->smooth_starts == 0)
+        return 0;
+    if (pl->smooth_steps >= SIZE_MAX / pl->smooth_starts)
+        return SIZE_MAX;
+    return pl->smooth_starts * (pl->smooth_steps + 1);
+}
+
+/* The annealed ascents (search.h) in batches, each batch's end points evaluated exactly
+ * and offered to the main pool. */
+static int phase_smooth(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl)
+{
+    size_t id[GPMC_SEARCH_MAX_TUPLE];
+    for (size_t j = 0; j < s->m; j++)
+        id[j] = j;
+    for (size_t done = 0; done < pl->smooth_starts;) {
+        size_t nb = pl->smooth_starts - done < s->batch ? pl->smooth_starts - done : s->batch;
+        int st = gpmc_search_smooth_walk(s, r, nb, pl->smooth_steps);
+        if (st != GPMC_OK || (st = evaluate(s, nb, id, &s->main_pool, 1)) != GPMC_OK)
+            return st;
+        done += nb;
+    }
+    return GPMC_OK;
+}
+
 /* GPMC_OK if the plan fits the objective (indices in range, a tie pointing backwards,
  * a tied gated vector's source gated). *angles_tied: the tie is exactly b = a. */
 static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *angles_tied)
@@ -732,6 +764,11 @@ static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *ang
     if (pl->flip_growth > GPMC_SEARCH_FLIP_GROWTH_MAX)
         return gpmc_error(GPMC_EINVAL, "search", "flip_growth %zu is above %d", pl->flip_growth,
                           GPMC_SEARCH_FLIP_GROWTH_MAX);
+    if (pl->smooth_starts > 0 && (!s->obj.smooth || s->nbl > 1 || pl->smooth_steps == 0))
+        return gpmc_error(GPMC_EINVAL, "search",
+                          "smooth_starts %zu needs an objective with smooth, no blocks and "
+                          "smooth_steps > 0 (%zu)",
+                          pl->smooth_starts, pl->smooth_steps);
     *angles_tied = pl->tie != NULL && pl->angles > 0;
     for (size_t j = 0; pl->tie && j < m; j++) {
         size_t i = pl->tie[j];
@@ -773,6 +810,13 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
     if (pl->tie && stied == 0 && pl->search > 0)
         stied = 1;
     sfree = pl->search - stied;
+    size_t ssmooth = smooth_cost(pl);
+    if (ssmooth > sfree)
+        return gpmc_error(GPMC_EINVAL, "search",
+                          "smooth_starts %zu of %zu steps cost %zu, above the %zu of search "
+                          "left after the tied stage",
+                          pl->smooth_starts, pl->smooth_steps, ssmooth, sfree);
+    sfree -= ssmooth;
     if ((st = phase_seeds(s, pl)) != GPMC_OK)
         return st;
     gpmc_stream_substream(stream, pl->substream + 2); /* the tied or the block-tied stages */
@@ -784,6 +828,11 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
         for (size_t blk = 0; blk < s->nbl; blk++)
             if ((st = block_tied_stage(s, r, pl, blk, id)) != GPMC_OK)
                 return st;
+    }
+    if (pl->smooth_starts > 0) {
+        gpmc_stream_substream(stream, pl->substream + 4);
+        if ((st = phase_smooth(s, r, pl)) != GPMC_OK)
+            return st;
     }
     gpmc_stream_substream(stream, pl->substream + 3);
     if (s->tied.val >= 0) {

@@ -76,6 +76,7 @@ struct gpmc_search {
      * is a copy of vector bta's in every tuple drawn or made; 0 outside. */
     size_t btie, bta, btb;
     size_t flip_growth; /* of the run's plan (gpmc_search_plan.flip_growth) */
+    double *grad;       /* m x batch x k: the smooth surrogate's gradients (smooth only) */
     const gpmc_stream *stream; /* of the run: polled for a stop between batches */
 };
 
@@ -97,5 +98,10 @@ void gpmc_search_draw_unit(const gpmc_search *s, gsl_rng *r, double *x);
  * GPMC_OK or the status of the cell callback. */
 int gpmc_search_children(gpmc_search *s, const pool *p, size_t nb, const size_t *tie,
                          gsl_rng *r);
+
+/* nb <= batch annealed ascents of `steps` steps (search.h, smooth_starts) from fresh
+ * uniform tuples, left in the batch buffer for the caller to evaluate; counts
+ * nb steps evaluations. GPMC_OK or the status of the callback or of a poll. */
+int gpmc_search_smooth_walk(gpmc_search *s, gsl_rng *r, size_t nb, size_t steps);
 
 #endif

@@ -21,6 +21,8 @@
 /* Rows of W per chunk of the pre-activation and mask matrices: Z (2B x CHUNK) and M
  * (B x CHUNK) stay in L2 between the first GEMM, the mask loop and the second GEMM. */
 #define CHUNK 512
+/* M_PI belongs to XSI, not to C11 with _POSIX_C_SOURCE. */
+#define PI_WDC 3.14159265358979323846
 /* Largest stacked outer-product matrix built once per W (256 MiB). */
 #define OP_FULL_MAX ((size_t)1 << 25)
 
@@ -38,6 +40,8 @@ struct gpmc_wdc_eval {
     double *sv;          /* batch x GPMC_SEARCH_SCREEN_MAX: masked sums of cv */
     double *q;           /* k x k */
     double *dm;          /* k x k: a deviation matrix */
+    double *sm;          /* 3 n + k: a smoothed pair's W x, W y, W v and its eigenvector v */
+    double zscale;       /* rms of w_i.x over rows and unit x: the smoothed gates' scale */
     gpmc_symeig *eig;
 };
 
@@ -58,8 +62,9 @@ size_t gpmc_wdc_eval_bytes(size_t n, size_t k, size_t batch)
     d = gpmc_size_add(d, gpmc_size_mul(gpmc_size_mul(3, batch), chunk));
     d = gpmc_size_add(d, gpmc_size_mul(batch, P));
     d = gpmc_size_add(d, gpmc_size_mul(gpmc_size_add(n, batch), GPMC_SEARCH_SCREEN_MAX));
-    /* q, dm, and the eigensolver's copy */
+    /* q, dm, and the eigensolver's copy; the smoothed pairs' scratch */
     d = gpmc_size_add(d, gpmc_size_mul(3, gpmc_size_mul(k, k)));
+    d = gpmc_size_add(d, gpmc_size_add(gpmc_size_mul(3, n), k));
     return gpmc_size_mul(d, sizeof(double));
 }
 
@@ -83,9 +88,10 @@ gpmc_wdc_eval *gpmc_wdc_eval_alloc(size_t n, size_t k, size_t batch)
     ev->sv = malloc(batch * GPMC_SEARCH_SCREEN_MAX * sizeof(double));
     ev->q = malloc(k * k * sizeof(double));
     ev->dm = malloc(k * k * sizeof(double));
+    ev->sm = malloc((3 * n + k) * sizeof(double));
     ev->eig = gpmc_symeig_alloc(k);
     if (!ev->op || !ev->xy || !ev->z || !ev->mask || !ev->g || !ev->cv || !ev->sv || !ev->q ||
-        !ev->dm || !ev->eig) {
+        !ev->dm || !ev->sm || !ev->eig) {
         gpmc_wdc_eval_free(ev);
         return NULL;
     }
@@ -105,6 +111,7 @@ void gpmc_wdc_eval_free(gpmc_wdc_eval *ev)
     free(ev->sv);
     free(ev->q);
     free(ev->dm);
+    free(ev->sm);
     gpmc_symeig_free(ev->eig);
     free(ev);
 }
@@ -113,30 +120,44 @@ void gpmc_wdc_eval_set_w(gpmc_wdc_eval *ev, const double *w, double alpha)
 {
     ev->w = w;
     ev->alpha = alpha;
+    double ss = gpmc_dot(w, w, ev->n * ev->k);
+    ev->zscale = ss > 0 ? sqrt(ss / (double)(ev->n * ev->k)) : 1;
     if (ev->op_full)
         gpmc_packed_outer_rows(w, ev->n, ev->k, ev->op);
 }
 
+/* The logistic function, its argument clipped where it is 0 or 1 in doubles anyway. */
+static double gate(double t)
+{
+    t = t > 700 ? 700 : t < -700 ? -700 : t;
+    return 1 / (1 + exp(-t));
+}
+
 /* ev->mask = the masks 1{w_i.x_b > 0} 1{w_i.y_b > 0} of rows c0..c0+cn for the nb pairs
- * in ev->xy (x rows 0..nb, y rows nb..2nb), through the pre-activations ev->z. */
-static void chunk_masks(gpmc_wdc_eval *ev, size_t nb, size_t c0, size_t cn)
+ * in ev->xy (x rows 0..nb, y rows nb..2nb), through the pre-activations ev->z; temp > 0:
+ * the smoothed gates gate(w_i.x_b / temp) gate(w_i.y_b / temp) instead. */
+static void chunk_masks(gpmc_wdc_eval *ev, size_t nb, size_t c0, size_t cn, double temp)
 {
     size_t k = ev->k;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(2 * nb), (int)cn, (int)k, 1.0,
                 ev->xy, (int)k, ev->w + c0 * k, (int)k, 0.0, ev->z, (int)cn);
     for (size_t b = 0; b < nb; b++) {
         const double *zx = ev->z + b * cn, *zy = ev->z + (nb + b) * cn;
-        gpmc_pair_masks(zx, zy, NULL, cn, ev->mask + b * cn);
+        if (temp > 0)
+            for (size_t i = 0; i < cn; i++)
+                ev->mask[b * cn + i] = gate(zx[i] / temp) * gate(zy[i] / temp);
+        else
+            gpmc_pair_masks(zx, zy, NULL, cn, ev->mask + b * cn);
     }
 }
 
 /* ev->g[b] = packed W_{+,x_b}^T W_{+,y_b} for the nb pairs in ev->xy. */
-static void masked_grams(gpmc_wdc_eval *ev, size_t nb)
+static void masked_grams(gpmc_wdc_eval *ev, size_t nb, double temp)
 {
     size_t n = ev->n, k = ev->k, P = ev->P;
     for (size_t c0 = 0; c0 < n; c0 += ev->chunk) {
         size_t cn = n - c0 < ev->chunk ? n - c0 : ev->chunk;
-        chunk_masks(ev, nb, c0, cn);
+        chunk_masks(ev, nb, c0, cn, temp);
         const double *op = ev->op + c0 * P;
         if (!ev->op_full) {
             gpmc_packed_outer_rows(ev->w + c0 * k, cn, k, ev->op);
@@ -171,7 +192,7 @@ int gpmc_wdc_eval_pairs(gpmc_wdc_eval *ev, const double *x, const double *y, siz
         return GPMC_OK;
     memcpy(ev->xy, x, nb * k * sizeof(double));
     memcpy(ev->xy + nb * k, y, nb * k * sizeof(double));
-    masked_grams(ev, nb);
+    masked_grams(ev, nb, 0);
     int status = GPMC_OK;
     for (size_t b = 0; b < nb; b++) {
         deviation_matrix(ev, b, x + b * k, y + b * k, 0);
@@ -202,8 +223,74 @@ int gpmc_wdc_eval_matrix(gpmc_wdc_eval *ev, const double *x, const double *y, do
     size_t k = ev->k;
     memcpy(ev->xy, x, k * sizeof(double));
     memcpy(ev->xy + k, y, k * sizeof(double));
-    masked_grams(ev, 1);
+    masked_grams(ev, 1, 0);
     return gpmc_wdc_eval_batch_matrix(ev, 0, x, y, out);
+}
+
+/* d(v^T Q_{x,y} v)/dx for unit x, y, v (scale alpha), into g: with a = v.x, b = v.y,
+ * c = x.y = cos(theta), s = sin(theta), v^T Q v = alpha ((pi - theta) + h) / (2 pi) and
+ * h = s v^T M v = (2ab - c(a^2 + b^2)) / s (M x = y, M y = x, M = 0 off their plane), so
+ * the derivative is alpha/(2 pi) (y/s + ((2b - 2ca) v - (a^2 + b^2) y)/s + h c y/s^2);
+ * 0 where the pair is (anti)parallel (s < 1e-8), where Q has no derivative. By symmetry
+ * d/dy is this with x and y exchanged. */
+static void q_form_gradient(const double *x, const double *y, const double *v, size_t k,
+                            double alpha, double *g)
+{
+    double a = gpmc_dot(v, x, k), b = gpmc_dot(v, y, k), c = gpmc_dot(x, y, k);
+    double s = sqrt(fmax(0, 1 - c * c));
+    if (s < 1e-8) {
+        memset(g, 0, k * sizeof(double));
+        return;
+    }
+    double h = (2 * a * b - c * (a * a + b * b)) / s, f = alpha / (2 * PI_WDC);
+    double cy = f * (1 / s - (a * a + b * b) / s + h * c / (s * s)), cv = f * (2 * b - 2 * c * a) / s;
+    for (size_t i = 0; i < k; i++)
+        g[i] = cy * y[i] + cv * v[i];
+}
+
+int gpmc_wdc_eval_smooth(gpmc_wdc_eval *ev, const double *x, const double *y, size_t nb,
+                         double tau, double *val, double *gx, double *gy)
+{
+    size_t n = ev->n, k = ev->k;
+    double temp = tau * ev->zscale;
+    if (nb == 0)
+        return GPMC_OK;
+    if (!(temp > 0))
+        return gpmc_error(GPMC_EINVAL, "wdc", "smoothing temperature %g is not positive", tau);
+    memcpy(ev->xy, x, nb * k * sizeof(double));
+    memcpy(ev->xy + nb * k, y, nb * k * sizeof(double));
+    masked_grams(ev, nb, temp);
+    double *zx = ev->sm, *zy = zx + n, *u = zy + n, *v = u + n;
+    for (size_t b = 0; b < nb; b++) {
+        const double *xb = x + b * k, *yb = y + b * k;
+        double lambda;
+        deviation_matrix(ev, b, xb, yb, 0);
+        int st = gpmc_symeig_extreme_vector(ev->eig, ev->dm, &lambda, v);
+        if (st != GPMC_OK)
+            return st;
+        double sg = lambda >= 0 ? 1 : -1;
+        val[b] = fabs(lambda);
+        /* d(sg v^T D v): the gates' derivatives weigh (w_i.v)^2; minus Q's part. */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0, ev->w, (int)k, xb, 1, 0.0,
+                    zx, 1);
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0, ev->w, (int)k, yb, 1, 0.0,
+                    zy, 1);
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0, ev->w, (int)k, v, 1, 0.0,
+                    u, 1);
+        for (size_t i = 0; i < n; i++) {
+            double gxi = gate(zx[i] / temp), gyi = gate(zy[i] / temp), uu = sg * u[i] * u[i];
+            zx[i] = uu * gxi * (1 - gxi) * gyi / temp; /* coefficient of w_i in d/dx */
+            zy[i] = uu * gyi * (1 - gyi) * gxi / temp;
+        }
+        double *gxb = gx + b * k, *gyb = gy + b * k;
+        q_form_gradient(xb, yb, v, k, ev->alpha, gxb);
+        q_form_gradient(yb, xb, v, k, ev->alpha, gyb);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)k, 1.0, ev->w, (int)k, zx, 1, -sg,
+                    gxb, 1);
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)k, 1.0, ev->w, (int)k, zy, 1, -sg,
+                    gyb, 1);
+    }
+    return GPMC_OK;
 }
 
 /* Screening (gpmc_wdc_eval_screen): v^T D v = sum_i m_i (w_i.v)^2 - alpha v^T Q v needs the
@@ -227,7 +314,7 @@ int gpmc_wdc_eval_screen(gpmc_wdc_eval *ev, const double *x, const double *y, si
     memcpy(ev->xy + nb * k, y, nb * k * sizeof(double));
     for (size_t c0 = 0; c0 < n; c0 += ev->chunk) {
         size_t cn = n - c0 < ev->chunk ? n - c0 : ev->chunk;
-        chunk_masks(ev, nb, c0, cn);
+        chunk_masks(ev, nb, c0, cn, 0);
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)L, (int)cn, 1.0,
                     ev->mask, (int)cn, ev->cv + c0 * L, (int)L, c0 == 0 ? 0.0 : 1.0, ev->sv,
                     (int)L);
@@ -332,6 +419,13 @@ static int wdc_values(void *ctx, const double *const *t, size_t nb, double *val)
     return gpmc_wdc_eval_pairs(ctx, t[0], t[1], nb, val);
 }
 
+/* The smoothed surrogate of the pairs (t[0], t[1]) and its gradients. */
+static int wdc_smooth(void *ctx, const double *const *t, size_t nb, double tau, double *val,
+                      double *const *grad)
+{
+    return gpmc_wdc_eval_smooth(ctx, t[0], t[1], nb, tau, val, grad[0], grad[1]);
+}
+
 /* The flips' aim: the deviation matrix, from the last batch when the pair is in it. */
 static int wdc_aim(void *ctx, size_t slot, const double *const *t, double *d)
 {
@@ -350,6 +444,7 @@ gpmc_search_objective gpmc_wdc_search_objective(size_t n, size_t k, size_t batch
                                                 gpmc_wdc_eval *ev)
 {
     gpmc_search_objective o = {.m = 2, .k = k, .batch = batch, .nnormals = n, .ctx = ev,
-                               .eval = wdc_values, .aim = wdc_aim, .screen = wdc_screen};
+                               .eval = wdc_values, .aim = wdc_aim, .screen = wdc_screen,
+                               .smooth = wdc_smooth};
     return o;
 }

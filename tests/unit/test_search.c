@@ -162,6 +162,9 @@ static void test_reproducible_and_plan(void **state)
     f.plan.tie = z_is_y;
     assert_int_equal(gpmc_search_run(f.s, &f.st, &f.plan), GPMC_OK);
     f.plan.tie = NULL;
+    f.plan.smooth_starts = 1, f.plan.smooth_steps = 10; /* no smooth callback: refused */
+    assert_int_equal(gpmc_search_run(f.s, &f.st, &f.plan), GPMC_EINVAL);
+    f.plan.smooth_starts = 0;
     f.plan.angle_b = 0; /* the stratified angle needs two vectors */
     assert_int_equal(gpmc_search_run(f.s, &f.st, &f.plan), GPMC_EINVAL);
     close_fixture(&f);
