@@ -16,8 +16,10 @@
  *      uniform grid over [0, pi]; x uniform, y = cos(theta) x + sin(theta) u, u a uniform
  *      direction orthogonal to x;
  *   4. a local search on the diagonal x = y with a quarter of `search` (substream 3),
- *      then on pairs with the rest (substream 4), climbing from the best pairs found;
- *      its candidates are screened by certified Rayleigh-quotient bounds (search.h).
+ *      then (k >= WDC_SMOOTH_KMIN) annealed ascents on the smoothed deviation with 30%
+ *      of it (substream 5), then on pairs with the rest (substream 4), climbing from the
+ *      best pairs found, the ascents' end points among them; its candidates are
+ *      screened by certified Rayleigh-quotient bounds (search.h).
  *      Every budget counts evaluated pairs: pairs_evaluated = pairs + angles + search.
  *
  * diag_cells: when the arrangement of W's rows needs at most that many candidates (k <= 3
@@ -331,7 +333,8 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
     if (ws->cells)
         memcpy(ws->xd + k, ws->xd, k * sizeof(double));
 
-    /* 2.-4. random pairs (substream 1), angles (2), the diagonal (3), pairs (4). */
+    /* 2.-4. random pairs (substream 1), angles (2), the diagonal (3), the ascents (5),
+     * pairs (4). */
     /* Exact mode: the random pairs alone (same substream), then the exact suprema. */
     gpmc_search_plan plan = {.random = ws->pairs, .random_vals = ws->devr,
                              .angles = ws->exact ? 0 : ws->angles, .angle_a = 0, .angle_b = 1,
