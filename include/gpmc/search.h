@@ -177,6 +177,12 @@ typedef struct {
      * merges the cells' many small basins, so the ascents reach basins the flips and
      * steps do not. Costs smooth_starts (smooth_steps + 1) of `search`. 0: none. */
     size_t smooth_starts, smooth_steps;
+    /* 0, or a step of the ascents at which every ascent whose vectors angle_a and
+     * angle_b are within 0.1 rad has angle_b reflected (b -> -b). The gates' bias at large
+     * tau pulls ascents towards b = a or b = -a; those at b = a stay on the tied set (the
+     * WDC's diagonal, which the tied stage searches), those at -a come back to wide angles
+     * as tau falls. */
+    size_t smooth_untie;
 } gpmc_search_plan;
 
 typedef struct gpmc_search gpmc_search;

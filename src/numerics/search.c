@@ -735,7 +735,7 @@ static int phase_smooth(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl)
         id[j] = j;
     for (size_t done = 0; done < pl->smooth_starts;) {
         size_t nb = pl->smooth_starts - done < s->batch ? pl->smooth_starts - done : s->batch;
-        int st = gpmc_search_smooth_walk(s, r, nb, pl->smooth_steps);
+        int st = gpmc_search_smooth_walk(s, r, nb, pl);
         if (st != GPMC_OK || (st = evaluate(s, nb, id, &s->main_pool, 1)) != GPMC_OK)
             return st;
         done += nb;
@@ -769,6 +769,8 @@ static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *ang
                           "smooth_starts %zu needs an objective with smooth, no blocks and "
                           "smooth_steps > 0 (%zu)",
                           pl->smooth_starts, pl->smooth_steps);
+    if (pl->smooth_starts > 0 && pl->smooth_untie > 0 && !ab_ok)
+        return gpmc_error(GPMC_EINVAL, "search", "smooth_untie needs vectors angle_a != angle_b");
     *angles_tied = pl->tie != NULL && pl->angles > 0;
     for (size_t j = 0; pl->tie && j < m; j++) {
         size_t i = pl->tie[j];

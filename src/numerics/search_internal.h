@@ -99,9 +99,10 @@ void gpmc_search_draw_unit(const gpmc_search *s, gsl_rng *r, double *x);
 int gpmc_search_children(gpmc_search *s, const pool *p, size_t nb, const size_t *tie,
                          gsl_rng *r);
 
-/* nb <= batch annealed ascents of `steps` steps (search.h, smooth_starts) from fresh
- * uniform tuples, left in the batch buffer for the caller to evaluate; counts
- * nb steps evaluations. GPMC_OK or the status of the callback or of a poll. */
-int gpmc_search_smooth_walk(gpmc_search *s, gsl_rng *r, size_t nb, size_t steps);
+/* nb <= batch annealed ascents of the plan's smooth_steps (search.h, smooth_starts,
+ * smooth_untie) from fresh uniform tuples, left in the batch buffer for the caller to
+ * evaluate; counts nb smooth_steps evaluations. GPMC_OK or the status of the callback or
+ * of a poll. */
+int gpmc_search_smooth_walk(gpmc_search *s, gsl_rng *r, size_t nb, const gpmc_search_plan *pl);
 
 #endif

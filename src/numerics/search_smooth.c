@@ -10,6 +10,14 @@
  * best ascent reached a median 1.005 of what the climb finds with 30x the default budget,
  * up to 1.11; at k = 3, 5 a median 0.89, 0.90 (so the WDC uses them from k = 8 on).
  *
+ * The gates bias the surrogate at large tau: for a pair at angle theta the masked Gram's
+ * isotropic part (pi - theta) / (2 pi) becomes E[gate(Z1/tau) gate(Z2/tau)], 0.21 below
+ * it at theta = 0 and 0.21 above at pi (tau = 1), so within ~30 steps the WDC's ascents
+ * sit at theta ~ 0 or ~ pi. Those at pi come back to the wide angles of the best pairs
+ * (1.5-2.2 rad) as tau falls, those at 0 stay on the diagonal x = y (k = 10, n = 200:
+ * half of them ended within 0.01 rad of it), which the tied stage searches anyway; so at
+ * step smooth_untie the latter are reflected to the former (search.h).
+ *
  * Steps are normalised over the tuple (an angle, not a gradient length: the surrogate's
  * gradient grows as 1/tau), falling geometrically with tau: measured against Adam on the
  * same 20 matrices, the same best values; 150 steps instead of 300 lost 0.03 at the
@@ -27,9 +35,24 @@
 #define STEP_FIRST 0.1
 #define STEP_LAST 0.002
 
-int gpmc_search_smooth_walk(gpmc_search *s, gsl_rng *r, size_t nb, size_t steps)
+/* Vector b of the ascents within UNTIE_ANGLE of vector a is reflected (search.h). */
+#define UNTIE_ANGLE 0.1
+
+static void untie(gpmc_search *s, size_t nb, const gpmc_search_plan *pl)
 {
-    size_t m = s->m, k = s->k, B = s->batch;
+    size_t k = s->k, B = s->batch;
+    for (size_t b = 0; b < nb; b++) {
+        const double *xa = s->buf + (pl->angle_a * B + b) * k;
+        double *xb = s->buf + (pl->angle_b * B + b) * k;
+        if (gpmc_dot(xa, xb, k) > cos(UNTIE_ANGLE))
+            for (size_t c = 0; c < k; c++)
+                xb[c] = -xb[c];
+    }
+}
+
+int gpmc_search_smooth_walk(gpmc_search *s, gsl_rng *r, size_t nb, const gpmc_search_plan *pl)
+{
+    size_t m = s->m, k = s->k, B = s->batch, steps = pl->smooth_steps;
     const double *t[GPMC_SEARCH_MAX_TUPLE];
     double *grad[GPMC_SEARCH_MAX_TUPLE];
     for (size_t j = 0; j < m; j++) {
@@ -43,6 +66,8 @@ int gpmc_search_smooth_walk(gpmc_search *s, gsl_rng *r, size_t nb, size_t steps)
         int st = gpmc_stream_poll(s->stream);
         if (st != GPMC_OK)
             return st;
+        if (i > 0 && i == pl->smooth_untie)
+            untie(s, nb, pl);
         double f = steps > 1 ? (double)i / (double)(steps - 1) : 1;
         double tau = TAU_FIRST * pow(TAU_LAST / TAU_FIRST, f);
         double step = STEP_FIRST * pow(STEP_LAST / STEP_FIRST, f);

@@ -510,6 +510,55 @@ static void test_flip_growth(void **state)
     assert_int_equal(flips_run(GPMC_SEARCH_FLIP_GROWTH_MAX + 1, &o), GPMC_EINVAL);
 }
 
+/* The annealed ascents on a toy whose smooth surrogate x.y pulls every pair onto y = x
+ * (the tie), with exact value 1 - x.y: the whole budget is the ascents' (4 of 100 steps
+ * and one exact evaluation each), so the best value is an ascent's end point. Without
+ * smooth_untie they end on y = x (value ~0); with it at step 50, when they are there
+ * (the first 50 steps sum to ~2.2 rad), y is reflected, and the remaining steps (~0.3 rad
+ * in all) cannot bring it back: value 1 + cos(0.3) > 1.9. */
+static int pull_eval(void *ctx, const double *const *t, size_t nb, double *val)
+{
+    (void)ctx;
+    for (size_t b = 0; b < nb; b++)
+        val[b] = 1 - dot4(t[0] + b * K, t[1] + b * K);
+    return GPMC_OK;
+}
+
+static int pull_smooth(void *ctx, const double *const *t, size_t nb, double tau, double *val,
+                       double *const *grad)
+{
+    (void)ctx, (void)tau;
+    for (size_t b = 0; b < nb; b++) {
+        val[b] = dot4(t[0] + b * K, t[1] + b * K);
+        memcpy(grad[0] + b * K, t[1] + b * K, K * sizeof(double));
+        memcpy(grad[1] + b * K, t[0] + b * K, K * sizeof(double));
+    }
+    return GPMC_OK;
+}
+
+static double pull_run(size_t untie, int *rc)
+{
+    gpmc_search_objective obj = {.m = 2, .k = K, .batch = 8, .eval = pull_eval,
+                                 .smooth = pull_smooth};
+    gpmc_search_plan plan = {.angle_a = 0, .angle_b = 1, .search = 4 * 101, .substream = 1,
+                             .smooth_starts = 4, .smooth_steps = 100, .smooth_untie = untie};
+    double best;
+    size_t ev;
+    *rc = run_plan(&obj, &plan, 9, &best, &ev);
+    assert_true(*rc != GPMC_OK || ev == 4 * 101);
+    return best;
+}
+
+static void test_smooth_untie(void **state)
+{
+    (void)state;
+    int rc;
+    assert_true(pull_run(0, &rc) < 0.01);
+    assert_int_equal(rc, GPMC_OK);
+    assert_true(pull_run(50, &rc) > 1.9);
+    assert_int_equal(rc, GPMC_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_block_tied),
         cmocka_unit_test(test_halve),
         cmocka_unit_test(test_flip_growth),
+        cmocka_unit_test(test_smooth_untie),
     };
     return cmocka_run_group_tests_name("search", tests, NULL, NULL);
 }
