@@ -16,7 +16,7 @@
  *      uniform grid over [0, pi]; x uniform, y = cos(theta) x + sin(theta) u, u a uniform
  *      direction orthogonal to x;
  *   4. a local search on the diagonal x = y with a quarter of `search` (substream 3),
- *      then (k >= WDC_SMOOTH_KMIN) annealed ascents on the smoothed deviation with 30%
+ *      then (k >= WDC_SMOOTH_KMIN) annealed ascents on the smoothed deviation with 60%
  *      of it (substream 5), then on pairs with the rest (substream 4), climbing from the
  *      best pairs found, the ascents' end points among them; its candidates are
  *      screened by certified Rayleigh-quotient bounds (search.h).
@@ -74,14 +74,17 @@ enum { MODE_SEARCH, MODE_EXACT };
  * value any of 14 runs found, the median rose from 0.965 to 0.975 and the matrices below
  * 0.93 of it fell from 74 to 55 (growth 2: 58, 3: 44 but a worst of 0.81, 6: 65). */
 #define WDC_FLIP_GROWTH 4
-/* From k = WDC_SMOOTH_KMIN on, one annealed ascent of WDC_SMOOTH_STEPS steps per 1000 of
- * `search` (30% of it: 8 at the default) starts the pair climb (search.h, smooth_starts;
- * src/numerics/search_smooth.c has the measurements): at k = 10 the best of 8 reached a
- * median 1.005 of the previous climb's 30x value, at k = 3, 5 only 0.89, 0.90, so below
- * k = 8 (between the sizes measured) the budget stays with the climb. */
+/* From k = WDC_SMOOTH_KMIN on, one annealed ascent of WDC_SMOOTH_STEPS steps per
+ * WDC_SMOOTH_PER of `search` (60% of it: 16 at the default) starts the pair climb
+ * (search.h, smooth_starts; src/numerics/search_smooth.c has the measurements): at k = 10
+ * the best of 8 reached a median 1.005 of the previous climb's 30x value, at k = 3, 5 only
+ * 0.89, 0.90, so below k = 8 (between the sizes measured) the budget stays with the climb.
+ * One per 500 / 700 / 1000 (k = 10, 6 seeds, 60 matrices per n = 40 / 200): below 0.93 of
+ * the best value any run found 5 / 7, 5 / 8, 6 / 13; of the own 30x run 1 / 7, 2 / 7, 3 / 7;
+ * trial time 1.28x, 1.09x, 1. */
 #define WDC_SMOOTH_KMIN 8
 #define WDC_SMOOTH_STEPS 300
-#define WDC_SMOOTH_PER 1000
+#define WDC_SMOOTH_PER 500
 /* Ascents on the diagonal at step 30 are reflected to y = -x (search.h, smooth_untie):
  * k = 10, 6 seeds, 60 matrices per n, the default's median of the best known value rose
  * from 0.967 to 0.974 (n = 40) and 0.955 to 0.964 (n = 200); at steps 15, 45, 60 it rose
@@ -102,7 +105,7 @@ static const gpmc_param_def params[] = {
      "pairs; each is ranked by a certified Rayleigh-quotient bound (masks only, ~1/3 of a "
      "pair's cost) and the best child of each parent's generation is evaluated exactly; "
      "the pair climb keeps its best half of parents after each fifth of its budget; from "
-     "k = 8 on, 30% of it first goes to annealed ascents (one per 1000, 300 steps each) on "
+     "k = 8 on, 60% of it first goes to annealed ascents (one per 500, 300 steps each) on "
      "a smoothed deviation, whose end points join the climb's parents"},
     /* Only the summary reads eps and only the output reads store_matrices: neither may
      * change the sampled W, so neither is hashed into the stream key. */

@@ -207,7 +207,7 @@ static void test_budget(void **state)
     vals[exp_param(E, "n")].num = 60;
     vals[exp_param(E, "k")].num = 10;
     vals[exp_param(E, "pairs")].num = 100;
-    vals[exp_param(E, "search")].num = 3000; /* 3 ascents of 301 */
+    vals[exp_param(E, "search")].num = 3000; /* 6 ascents of 301 */
     vals[exp_param(E, "angles")].num = 50;
     vals[exp_param(E, "diag_cells")].num = 0;
     exp_run run;
