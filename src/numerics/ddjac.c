@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PI 3.14159265358979323846 /* M_PI is XSI, not C11 */
+#include "gpmc/constants.h"
 
 typedef struct {
     double lam;
@@ -60,7 +60,7 @@ void gpmc_ddjac_kernel(gpmc_ddjac_kernel_kind kind, double width, size_t n, doub
 
 static double clamp1(double t) { return t > 1 ? 1 : t < -1 ? -1 : t; }
 
-double gpmc_ddjac_p_both(double t) { return 0.5 * (1 - acos(clamp1(t)) / PI); }
+double gpmc_ddjac_p_both(double t) { return 0.5 * (1 - acos(clamp1(t)) / GPMC_PI); }
 
 double gpmc_ddjac_phi(double t) { return clamp1(t) * gpmc_ddjac_p_both(t); }
 

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PI 3.14159265358979323846
+#include "gpmc/constants.h"
 
 /* Rows of B and C per chunk: the pre-activations and weights of a batch stay in L2. */
 #define CHUNK 512
@@ -179,7 +179,7 @@ static int unit_block(const double *src, size_t len, double *dst)
 }
 
 /* m^T Q_my y for unit m, y at angle t. */
-static double kappa(double t) { return ((PI - t) * cos(t) + sin(t)) / (2 * PI); }
+static double kappa(double t) { return ((GPMC_PI - t) * cos(t) + sin(t)) / (2 * GPMC_PI); }
 
 /* Normalise the nb tuples into hx, my; kappas and the bad flags. */
 static void load(gpmc_jwdc_eval *ev, const double *u, const double *v, size_t nb)

@@ -57,18 +57,25 @@ void gpmc_symeig_free(gpmc_symeig *e)
     free(e);
 }
 
-int gpmc_symeig_extreme(gpmc_symeig *e, const double *a, double *lmin, double *lmax)
+/* The upper triangle of row-major a into e's column-major lower (the same entries, so a
+ * plain copy); nonzero if one is NaN or Inf, which LAPACK must not see. */
+static int copy_upper(gpmc_symeig *e, const double *a)
 {
     size_t k = e->k;
     int bad = 0;
-    /* Row-major upper = column-major lower: copy it as is. */
     for (size_t i = 0; i < k; i++)
         for (size_t j = i; j < k; j++) {
             double v = a[i * k + j];
-            bad |= !(fabs(v) <= DBL_MAX); /* NaN or Inf */
+            bad |= !(fabs(v) <= DBL_MAX);
             e->a[i * k + j] = v;
         }
-    if (bad) {
+    return bad;
+}
+
+int gpmc_symeig_extreme(gpmc_symeig *e, const double *a, double *lmin, double *lmax)
+{
+    size_t k = e->k;
+    if (copy_upper(e, a)) {
         *lmin = *lmax = NAN;
         return gpmc_error(GPMC_ENUM, "gpmc_symeig_extreme", "matrix has NaN or Inf entries");
     }
@@ -87,9 +94,11 @@ int gpmc_symeig_extreme(gpmc_symeig *e, const double *a, double *lmin, double *l
 int gpmc_symeig_extreme_vector(gpmc_symeig *e, const double *a, double *lambda, double *v)
 {
     size_t k = e->k;
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = i; j < k; j++)
-            e->a[i * k + j] = a[i * k + j];
+    if (copy_upper(e, a)) {
+        *lambda = NAN;
+        return gpmc_error(GPMC_ENUM, "gpmc_symeig_extreme_vector",
+                          "matrix has NaN or Inf entries");
+    }
     lapack_int info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)k, e->a,
                                          (lapack_int)k, e->w, e->work, e->lwork);
     if (info != 0 || !isfinite(e->w[0]) || !isfinite(e->w[k - 1])) {

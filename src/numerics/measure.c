@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* M_PI belongs to XSI, not to C11 with _POSIX_C_SOURCE. */
-#define TWO_PI 6.28318530717958647692
+#include "gpmc/constants.h"
+#define TWO_PI (2 * GPMC_PI)
 
 struct gpmc_measure {
     gpmc_measure_kind kind;

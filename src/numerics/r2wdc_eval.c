@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PI 3.14159265358979323846
+#include "gpmc/constants.h"
 
 struct gpmc_r2wdc_eval {
     const gpmc_net *net;
@@ -138,10 +138,10 @@ static int frame(const double *r, const double *s, size_t n, double *e, qframe *
     if (!(nr > 0) || !(ns > 0))
         return 0;
     double th = gpmc_angle(r, s, n);
-    q->a = (PI - th) / (2 * PI);
+    q->a = (GPMC_PI - th) / (2 * GPMC_PI);
     q->c = cos(th);
     q->sn = sin(th);
-    q->b = q->sn / (2 * PI);
+    q->b = q->sn / (2 * GPMC_PI);
     double *e1 = e, *e2 = e + n, d = 0;
     for (size_t i = 0; i < n; i++)
         e1[i] = r[i] / nr;

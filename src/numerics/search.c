@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PI 3.14159265358979323846
+#include "gpmc/constants.h"
 
 
 static size_t pool_cap(size_t batch)
@@ -174,6 +174,8 @@ gpmc_search *gpmc_search_alloc(const gpmc_search_objective *obj)
         s->bl_off[i] = off;
         off += s->bl_len[i] = obj->nblocks > 1 ? obj->block[i] : obj->k;
     }
+    for (size_t j = 0; j < s->m; j++)
+        s->id[j] = j;
     for (size_t j = 0; j < s->m; j++)
         if (!obj->gated || obj->gated[j]) {
             s->isg[j] = 1;
@@ -335,9 +337,9 @@ static void angle_at(size_t j, size_t total, double *delta, int *far)
         return;
     }
     size_t m = total - ns, i = j - ns;
-    double t = m > 1 ? PI * (double)i / (double)(m - 1) : PI / 2;
-    *far = t > PI / 2;
-    *delta = *far ? (i == m - 1 ? 0 : PI - t) : t;
+    double t = m > 1 ? GPMC_PI * (double)i / (double)(m - 1) : GPMC_PI / 2;
+    *far = t > GPMC_PI / 2;
+    *delta = *far ? (i == m - 1 ? 0 : GPMC_PI - t) : t;
 }
 
 /* s->u = a uniform unit direction orthogonal to the unit vector x (len). */
@@ -382,8 +384,8 @@ static double block_axis_angle(size_t i, size_t G)
     static const double special[] = {0, 1e-3, 1e-1};
     const size_t ns = 2 * (sizeof special / sizeof special[0]);
     if (i < ns)
-        return i % 2 == 0 ? special[i / 2] : PI - special[i / 2];
-    return PI * (double)(i - ns + 1) / (double)(G - ns + 1);
+        return i % 2 == 0 ? special[i / 2] : GPMC_PI - special[i / 2];
+    return GPMC_PI * (double)(i - ns + 1) / (double)(G - ns + 1);
 }
 
 /* The side of the blocks' angle grid: the smallest G with G^L >= total. */
@@ -418,7 +420,7 @@ static void angle_pair_blocks(gpmc_search *s, gsl_rng *r, size_t j, size_t total
         } else {
             orthogonal_direction(s, r, a, len);
             for (size_t c2 = 0; c2 < len; c2++)
-                bb[c2] = t == 0 ? a[c2] : t == PI ? -a[c2] : c * a[c2] + sn * s->u[c2];
+                bb[c2] = t == 0 ? a[c2] : t == GPMC_PI ? -a[c2] : c * a[c2] + sn * s->u[c2];
         }
         for (size_t c2 = 0; c2 < len; c2++)
             a[c2] *= sc, bb[c2] *= sc;
@@ -430,9 +432,9 @@ static void angle_pair_blocks(gpmc_search *s, gsl_rng *r, size_t j, size_t total
 static int phase_angles(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl, int tied_ok)
 {
     size_t k = s->k, ia = pl->angle_a, ib = pl->angle_b;
-    size_t id[GPMC_SEARCH_MAX_TUPLE], tab[GPMC_SEARCH_MAX_TUPLE];
-    for (size_t j = 0; j < s->m; j++)
-        id[j] = tab[j] = j;
+    const size_t *id = s->id;
+    size_t tab[GPMC_SEARCH_MAX_TUPLE];
+    memcpy(tab, id, s->m * sizeof *tab);
     tab[ib] = ia;
     for (size_t done = 0; done < pl->angles;) {
         size_t nb = pl->angles - done < s->batch ? pl->angles - done : s->batch;
@@ -665,9 +667,8 @@ static int climb(gpmc_search *s, pool *p, size_t budget, const size_t *tie, gsl_
 /* The caller's seed tuples, evaluated in batches and offered to the main pool. */
 static int phase_seeds(gpmc_search *s, const gpmc_search_plan *pl)
 {
-    size_t k = s->k, mk = s->m * k, id[GPMC_SEARCH_MAX_TUPLE];
-    for (size_t j = 0; j < s->m; j++)
-        id[j] = j;
+    size_t k = s->k, mk = s->m * k;
+    const size_t *id = s->id;
     for (size_t done = 0; done < pl->nseeds;) {
         size_t nb = pl->nseeds - done < s->batch ? pl->nseeds - done : s->batch;
         for (size_t b = 0; b < nb; b++)
@@ -730,13 +731,10 @@ static size_t smooth_cost(const gpmc_search_plan *pl)
  * and offered to the main pool. */
 static int phase_smooth(gpmc_search *s, gsl_rng *r, const gpmc_search_plan *pl)
 {
-    size_t id[GPMC_SEARCH_MAX_TUPLE];
-    for (size_t j = 0; j < s->m; j++)
-        id[j] = j;
     for (size_t done = 0; done < pl->smooth_starts;) {
         size_t nb = pl->smooth_starts - done < s->batch ? pl->smooth_starts - done : s->batch;
         int st = gpmc_search_smooth_walk(s, r, nb, pl);
-        if (st != GPMC_OK || (st = evaluate(s, nb, id, &s->main_pool, 1)) != GPMC_OK)
+        if (st != GPMC_OK || (st = evaluate(s, nb, s->id, &s->main_pool, 1)) != GPMC_OK)
             return st;
         done += nb;
     }
@@ -784,12 +782,10 @@ static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *ang
 
 int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan *pl)
 {
-    size_t id[GPMC_SEARCH_MAX_TUPLE];
+    const size_t *id = s->id;
     int angles_tied = 0, st;
     if ((st = plan_check(s, pl, &angles_tied)) != GPMC_OK)
         return st;
-    for (size_t j = 0; j < s->m; j++)
-        id[j] = j;
     /* Everything below starts afresh: no state from an earlier run is read. */
     s->stream = stream;
     s->all.val = s->tied.val = -1;

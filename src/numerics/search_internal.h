@@ -53,6 +53,7 @@ struct gpmc_search {
     size_t gated[GPMC_SEARCH_MAX_TUPLE], ng; /* the gated vectors, in order */
     size_t col[GPMC_SEARCH_MAX_TUPLE];       /* gated vector j's column in proj */
     unsigned char isg[GPMC_SEARCH_MAX_TUPLE]; /* vector j is gated */
+    size_t id[GPMC_SEARCH_MAX_TUPLE];        /* the identity tie: id[j] = j */
     size_t nbl, bl_off[GPMC_SEARCH_MAX_BLOCKS], bl_len[GPMC_SEARCH_MAX_BLOCKS]; /* >= 1 */
     const double *normals;
     size_t nn;

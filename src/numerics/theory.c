@@ -10,8 +10,7 @@
 #include <float.h>
 #include <math.h>
 
-/* M_PI belongs to XSI, not to C11 with _POSIX_C_SOURCE. */
-#define PI 3.14159265358979323846
+#include "gpmc/constants.h"
 
 /* |x^ + y^|, |x^ - y^| and <x^ + y^, x^ - y^>, with the unit vectors built on the fly.
  * Sums and differences of the unit vectors, rather than <x^, y^>, are what keep
@@ -135,7 +134,7 @@ void gpmc_theory_M(const double *x, const double *y, size_t k, double *out)
 void gpmc_theory_Q(const double *x, const double *y, size_t k, double scale, double *out)
 {
     double theta = reflection(x, y, k, out);
-    double a = scale * (PI - theta) / (2 * PI), b = scale * sin(theta) / (2 * PI);
+    double a = scale * (GPMC_PI - theta) / (2 * GPMC_PI), b = scale * sin(theta) / (2 * GPMC_PI);
     for (size_t i = 0; i < k * k; i++)
         out[i] *= b;
     for (size_t i = 0; i < k; i++)
@@ -165,7 +164,7 @@ static double sin_minus_t_cos(double t)
 double gpmc_theory_g(double theta)
 {
     double s = sin(0.5 * theta);
-    double one_minus_c = (2 * PI * s * s - sin_minus_t_cos(theta)) / PI;
+    double one_minus_c = (2 * GPMC_PI * s * s - sin_minus_t_cos(theta)) / GPMC_PI;
     if (one_minus_c < 0) /* only rounding can make it negative; c <= 1 exactly */
         one_minus_c = 0;
     return 2 * asin(sqrt(0.5 * one_minus_c));
@@ -178,8 +177,8 @@ static void landscape_sums(double theta0, int d, double *S, double *P0)
 {
     double t = theta0, R = 0, P = 1;
     for (int m = 0; m < d; m++) {
-        double p = (PI - t) / PI;
-        R = R * p + sin(t) / PI;
+        double p = (GPMC_PI - t) / GPMC_PI;
+        R = R * p + sin(t) / GPMC_PI;
         P *= p;
         t = gpmc_theory_g(t);
     }
@@ -190,7 +189,7 @@ static void landscape_sums(double theta0, int d, double *S, double *P0)
 double gpmc_theory_rho(int d)
 {
     double S, P0;
-    landscape_sums(PI, d, &S, &P0);
+    landscape_sums(GPMC_PI, d, &S, &P0);
     return S;
 }
 

@@ -21,8 +21,7 @@
 /* Rows of W per chunk of the pre-activation and mask matrices: Z (2B x CHUNK) and M
  * (B x CHUNK) stay in L2 between the first GEMM, the mask loop and the second GEMM. */
 #define CHUNK 512
-/* M_PI belongs to XSI, not to C11 with _POSIX_C_SOURCE. */
-#define PI_WDC 3.14159265358979323846
+#include "gpmc/constants.h"
 /* Largest stacked outer-product matrix built once per W (256 MiB). */
 #define OP_FULL_MAX ((size_t)1 << 25)
 
@@ -242,7 +241,7 @@ static void q_form_gradient(const double *x, const double *y, const double *v, s
         memset(g, 0, k * sizeof(double));
         return;
     }
-    double h = (2 * a * b - c * (a * a + b * b)) / s, f = alpha / (2 * PI_WDC);
+    double h = (2 * a * b - c * (a * a + b * b)) / s, f = alpha / (2 * GPMC_PI);
     double cy = f * (1 / s - (a * a + b * b) / s + h * c / (s * s)), cv = f * (2 * b - 2 * c * a) / s;
     for (size_t i = 0; i < k; i++)
         g[i] = cy * y[i] + cv * v[i];

@@ -65,8 +65,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PI 3.14159265358979323846
-#define TWO_PI (2 * PI)
+#include "gpmc/constants.h"
+#define TWO_PI (2 * GPMC_PI)
 #define DELTA 1e-11
 /* Deepest bisection: h below 4 pi 2^-60 ~ 1e-17 cannot improve on the bound any more. */
 #define DEPTH 60
@@ -144,16 +144,16 @@ static void rect_set(rect *R, const double g[3], double alpha)
     R->vx = 0.5 * (g[0] - g[2]);
     R->vy = g[1];
     R->vabs = hypot(R->vx, R->vy);
-    R->tau = atan2(R->vy, R->vx) + PI; /* the s farthest from v */
+    R->tau = atan2(R->vy, R->vx) + GPMC_PI; /* the s farthest from v */
 }
 
 /* F at u maximised over s in I(u); *sig the maximising s. */
 static double f_at(const rect *R, double u, double *sig)
 {
     double t = fmod(fabs(u), TWO_PI);
-    if (t > PI)
+    if (t > GPMC_PI)
         t = TWO_PI - t; /* theta = arccos(cos u) */
-    double c = R->m0 - R->alpha * (PI - t) / TWO_PI;
+    double c = R->m0 - R->alpha * (GPMC_PI - t) / TWO_PI;
     double r = R->alpha * fabs(sin(u)) / TWO_PI;
     double lam = fmax(2 * R->a0 - u, 2 * R->b0 + u), mu = fmin(2 * R->a1 - u, 2 * R->b1 + u);
     if (mu < lam)
@@ -241,7 +241,7 @@ static void bnb_piece(bnb_state *st, const rect *R, double p, double q, double K
 static void bnb_rect(bnb_state *st, const rect *R)
 {
     double ul = R->a0 - R->b1, uh = R->a1 - R->b0, alpha = R->alpha;
-    double K = 2 * alpha / PI, L = 3 * alpha / TWO_PI, s;
+    double K = 2 * alpha / GPMC_PI, L = 3 * alpha / TWO_PI, s;
     double fc = f_at(R, 0.5 * (ul + uh), &s);
     consider(st, R, fc, 0.5 * (ul + uh), s);
     if (fc + 0.5 * L * (uh - ul) <= st->best * (1 + GPMC_WDC_EXACT2_RTOL))
@@ -255,9 +255,9 @@ static void bnb_rect(bnb_state *st, const rect *R)
         brk[nb++] = c0;
     if (c1 > ul && c1 < uh)
         brk[nb++] = c1;
-    for (double kk = ceil(ul / PI); kk * PI < uh && nb < MAXBRK; kk++)
-        if (kk * PI > ul)
-            brk[nb++] = kk * PI;
+    for (double kk = ceil(ul / GPMC_PI); kk * GPMC_PI < uh && nb < MAXBRK; kk++)
+        if (kk * GPMC_PI > ul)
+            brk[nb++] = kk * GPMC_PI;
     for (size_t i = 1; i < nb; i++) /* insertion sort of a handful */
         for (size_t j = i; j > 0 && brk[j - 1] > brk[j]; j--) {
             double t = brk[j];
@@ -294,8 +294,8 @@ int gpmc_wdc_exact2_run(gpmc_wdc_exact2 *ex, const double *w, double alpha, gpmc
         if (wi[0] == 0 && wi[1] == 0)
             continue;
         double phi = atan2(wi[1], wi[0]);
-        ex->ang[2 * nr] = mod2pi(phi - 0.5 * PI);
-        ex->ang[2 * nr + 1] = mod2pi(phi + 0.5 * PI);
+        ex->ang[2 * nr] = mod2pi(phi - 0.5 * GPMC_PI);
+        ex->ang[2 * nr + 1] = mod2pi(phi + 0.5 * GPMC_PI);
         ex->rows[nr++] = i;
         S += wi[0] * wi[0] + wi[1] * wi[1];
     }

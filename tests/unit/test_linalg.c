@@ -265,6 +265,14 @@ static void test_symeig_nan(void **state)
     assert_true(isnan(gpmc_symeig_norm(e, a)));
     a[5] = INFINITY;
     assert_true(isnan(gpmc_symeig_norm(e, a)));
+    double lambda = 0, v[3];
+    assert_int_equal(gpmc_symeig_extreme_vector(e, a, &lambda, v), GPMC_ENUM);
+    assert_true(isnan(lambda));
+    /* The eigenvalue of largest modulus is the negative one: its vector is e_2. */
+    double d[9] = {1, 0, 0, 0, -3, 0, 0, 0, 2};
+    assert_int_equal(gpmc_symeig_extreme_vector(e, d, &lambda, v), GPMC_OK);
+    assert_true(lambda == -3 && fabs(fabs(v[1]) - 1) < 1e-15 && fabs(v[0]) < 1e-15 &&
+                fabs(v[2]) < 1e-15);
     gpmc_symeig_free(e);
     assert_null(gpmc_symeig_alloc(0));
 }
