@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """What a search budget reaches, as a fraction of a larger budget on the same matrices.
 
-    search_quality.py FILE [--field eps_hat]
+    search_quality.py FILE [--field eps_hat] [--below 0.93]
 
 FILE is a results file whose grid has a `search` key with two or more values and any
 other keys (e.g. n, k): `search` is not in the stream key, so every budget sees the same
 matrices in every trial. For each other-key combination and trial, the ratio
 field(budget) / field(largest budget); prints per budget below the largest and per
 combination the ratios' median and minimum, then per budget over all combinations:
-`median R worst R mean R (N matrices)`. With more than two budgets this is the
+`median R worst R mean R (N matrices, M below B)`, M the matrices whose ratio is strictly
+below B (`--below`, default 0.93: the worst case the WDC search aims for). With more than two budgets this is the
 convergence curve of the search: how much of the largest budget's value each budget
 reaches. A ratio above 1 means the smaller budget found more (the searches are
 independent draws after the matrix).
@@ -61,6 +62,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('file')
     ap.add_argument('--field', default='eps_hat')
+    ap.add_argument('--below', type=float, default=0.93,
+                    help='count the matrices whose ratio is below this (default 0.93)')
     a = ap.parse_args(argv)
     out, hi = curve(a.file, a.field)
     for lo in sorted(out):
@@ -71,7 +74,8 @@ def main(argv=None):
     for lo in sorted(out):
         allr = np.concatenate([r for _, r in out[lo]])
         print(f"{a.field} search {lo} / {hi}: median {np.median(allr):.4f} worst "
-              f"{allr.min():.4f} mean {allr.mean():.4f} ({len(allr)} matrices)")
+              f"{allr.min():.4f} mean {allr.mean():.4f} ({len(allr)} matrices, "
+              f"{int(np.sum(allr < a.below))} below {a.below:g})")
     return 0
 
 

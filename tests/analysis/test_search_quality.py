@@ -32,7 +32,11 @@ def test_ratios_pair_the_budgets_on_the_same_point(tmp_path, capsys):
     np.testing.assert_allclose(got[200], [1.0, 0.75, 0.8, 1.0])
     assert search_quality.main([str(p)]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert "median 0.8500 worst 0.5000" in last and "(8 matrices)" in last
+    assert "median 0.8500 worst 0.5000" in last and "(8 matrices, 5 below 0.93)" in last
+    # strictly below: the two ratios of exactly 0.8 are not counted (<= would give 4)
+    assert search_quality.main([str(p), "--below", "0.8"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "(8 matrices, 2 below 0.8)" in last
 
 
 def test_one_budget_is_refused(tmp_path):
