@@ -9,9 +9,9 @@ matrices in every trial. For each other-key combination and trial, the ratio
 field(budget) / field(largest budget); prints per budget below the largest and per
 combination the ratios' median and minimum, then per budget over all combinations:
 `median R worst R mean R (N matrices, M below B)`, M the matrices whose ratio is strictly
-below B (`--below`, default 0.93: the worst case the WDC search aims for). With more than two budgets this is the
-convergence curve of the search: how much of the largest budget's value each budget
-reaches. A ratio above 1 means the smaller budget found more (the searches are
+below B (`--below`, default 0.93: the worst case the WDC search aims for). With more
+than two budgets this is the convergence curve of the search: how much of the largest
+budget's value each budget reaches. A ratio above 1 means the smaller budget found more (the searches are
 independent draws after the matrix).
 """
 import argparse

@@ -91,6 +91,12 @@ enum { MODE_SEARCH, MODE_EXACT };
  * by 0.001-0.006. */
 #define WDC_SMOOTH_UNTIE 30
 
+/* The ascents a trial of latent size k runs with a budget of `search` (search mode). */
+static size_t smooth_starts(size_t k, size_t search)
+{
+    return k >= WDC_SMOOTH_KMIN ? search / WDC_SMOOTH_PER : 0;
+}
+
 static const gpmc_param_def params[] = {
     {"n", GPMC_PARAM_INT, NULL, 1, 1e7, NULL, 0, "rows of W: the layer's output width"},
     {"k", GPMC_PARAM_INT, NULL, 1, 1e5, NULL, 0, "columns of W: the layer's input width"},
@@ -226,11 +232,9 @@ static double wdc_trial_cost(const gpmc_point *pt)
     if (diag_by_cells(pt))
         evals += (double)gpmc_wdc_cells_count(param_size(pt, P_N), param_size(pt, P_K));
     /* An ascent's step: a weighted Gram, an eigenvector and five matrix-vector products. */
-    double screened = (double)param_size(pt, P_SEARCH), steps = 0;
-    if (param_size(pt, P_K) >= WDC_SMOOTH_KMIN) {
-        steps = (double)(param_size(pt, P_SEARCH) / WDC_SMOOTH_PER) * (WDC_SMOOTH_STEPS + 1);
-        screened -= steps;
-    }
+    double steps = (double)smooth_starts(param_size(pt, P_K), param_size(pt, P_SEARCH)) *
+                   (WDC_SMOOTH_STEPS + 1);
+    double screened = (double)param_size(pt, P_SEARCH) - steps;
     return evals * per_pair + screened * per_screened + steps * (per_pair + 5 * n * k) + n * k;
 }
 
@@ -351,9 +355,7 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
                              .seeds = ws->cells ? ws->xd : NULL, .nseeds = ws->cells ? 1 : 0,
                              .halve_every = WDC_HALVE_EVERY,
                              .flip_growth = WDC_FLIP_GROWTH,
-                             .smooth_starts = ws->exact || k < WDC_SMOOTH_KMIN
-                                                  ? 0
-                                                  : ws->search / WDC_SMOOTH_PER,
+                             .smooth_starts = ws->exact ? 0 : smooth_starts(k, ws->search),
                              .smooth_steps = WDC_SMOOTH_STEPS,
                              .smooth_untie = WDC_SMOOTH_UNTIE};
     if ((st = gpmc_search_run(ws->srch, s, &plan)) != GPMC_OK)
