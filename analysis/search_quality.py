@@ -58,6 +58,50 @@ def ratios(path, field='eps_hat'):
     return int(lo), hi, out[lo]
 
 
+def spread(path, field='eps_hat'):
+    """None without a `search_seed` key of two or more values; else (largest budget, seeds,
+    {seed s > s0: ratios field(largest, s) / field(largest, s0) over every matrix},
+    {budget below the largest: ratios field(budget, s) / max over seeds of field(largest)
+    over every matrix and seed})."""
+    d = gpmc_h5.load(path)
+    grid = d.grid
+    if 'search' not in grid or 'search_seed' not in grid:
+        return None
+    s = np.asarray(grid['search'])
+    seed = np.asarray(grid['search_seed'])
+    seeds = sorted(set(seed.tolist()))
+    if len(seeds) < 2:
+        return None
+    budgets = sorted(set(s.tolist()))
+    hi = budgets[-1]
+    others = [k for k in grid if k not in ('search', 'search_seed')]
+    vals = np.asarray(d.trials[field], dtype=float)
+    keys = sorted({tuple(np.asarray(grid[k])[p] for k in others) for p in range(len(s))})
+    self_r = {sd: [] for sd in seeds[1:]}
+    best_r = {b: [] for b in budgets[:-1]}
+    for key in keys:
+        sel = np.ones(len(s), bool)
+        for k, v in zip(others, key):
+            sel &= np.asarray(grid[k]) == v
+
+        def at(b, sd):
+            i = np.where(sel & (s == b) & (seed == sd))[0]
+            if len(i) != 1:
+                raise SystemExit(f"{path}: {dict(zip(others, key))} is not one point per "
+                                 f"budget and search_seed")
+            return vals[i[0]]
+        top = {sd: at(hi, sd) for sd in seeds}
+        for sd in seeds[1:]:
+            self_r[sd].append(top[sd] / top[seeds[0]])
+        best = np.max([top[sd] for sd in seeds], axis=0)
+        for b in budgets[:-1]:
+            for sd in seeds:
+                best_r[b].append(at(b, sd) / best)
+    return (int(hi), [int(x) for x in seeds],
+            {sd: np.concatenate(r) for sd, r in self_r.items()},
+            {b: np.concatenate(r) for b, r in best_r.items()})
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('file')
@@ -66,6 +110,12 @@ def main(argv=None):
                     help='count the matrices whose ratio is below this (default 0.93)')
     a = ap.parse_args(argv)
     out, hi = curve(a.file, a.field)
+    sp = spread(a.file, a.field)
+    ns = 1 if sp is None else len(sp[1])
+
+    def count(runs):
+        return f"{runs} matrices" if ns == 1 else f"{runs // ns} matrices x {ns} seeds"
+
     for lo in sorted(out):
         for key, r in out[lo]:
             name = ' '.join(f"{k}={v}" for k, v in key.items())
@@ -74,8 +124,20 @@ def main(argv=None):
     for lo in sorted(out):
         allr = np.concatenate([r for _, r in out[lo]])
         print(f"{a.field} search {lo} / {hi}: median {np.median(allr):.4f} worst "
-              f"{allr.min():.4f} mean {allr.mean():.4f} ({len(allr)} matrices, "
+              f"{allr.min():.4f} mean {allr.mean():.4f} ({count(len(allr))}, "
               f"{int(np.sum(allr < a.below))} below {a.below:g})")
+    if sp is not None:
+        hi, seeds, self_r, best_r = sp
+        for sd, r in self_r.items():
+            print(f"{a.field} search {hi}, search_seed {sd} / {seeds[0]}: median "
+                  f"{np.median(r):.4f} min {r.min():.4f} max {r.max():.4f} ({len(r)} matrices, "
+                  f"{int(np.sum(r < a.below))} below {a.below:g}, "
+                  f"{int(np.sum(r > 1 / a.below))} above 1/{a.below:g})")
+        names = ', '.join(str(x) for x in seeds)
+        for b, r in sorted(best_r.items()):
+            print(f"{a.field} search {b} / best of {hi} over search_seed {names}: median "
+                  f"{np.median(r):.4f} worst {r.min():.4f} mean {r.mean():.4f} "
+                  f"({count(len(r))}, {int(np.sum(r < a.below))} below {a.below:g})")
     return 0
 
 

@@ -34,7 +34,8 @@
  *   s0+3   the rest of `search`: a climb from the best tuples seen and the best tied one,
  *          its parents halved (best kept) after each `halve_every` share of it if set.
  * Every budget counts evaluated (or screened) tuples: gpmc_search_evaluated() = random +
- * angles + seeds + search.
+ * angles + seeds + search. The plan's `draws` moves all of these substreams at once (the
+ * experiments' search_seed): the same objective searched with independent draws.
  *
  * The climb: batched moves with one adaptive step size sigma per parent. A batch gives
  * each parent B/P children: per-vector Gaussian steps of angle ~sigma (each free vector
@@ -86,6 +87,18 @@
 #define GPMC_SEARCH_FLIP_GROWTH_MAX 16
 /* Most screening directions in one screen call: 2 per parent, 16 parents. */
 #define GPMC_SEARCH_SCREEN_MAX 32
+/* Largest gpmc_search_plan.draws, and the substream offset of one unit of it: a run's
+ * substreams are s0 + draws * GPMC_SEARCH_DRAWS_STRIDE + 0..4, apart from every
+ * substream below the stride (the callers' own: W is on 0). */
+#define GPMC_SEARCH_DRAWS_MAX 255
+#define GPMC_SEARCH_DRAWS_STRIDE (1u << 24)
+/* The experiments' `search_seed` parameter (not hashed: the same matrices), which they
+ * pass as gpmc_search_plan.draws. */
+#define GPMC_SEARCH_SEED_PARAM                                                             \
+    {"search_seed", GPMC_PARAM_INT, "0", 0, GPMC_SEARCH_DRAWS_MAX, NULL, GPMC_PARAM_NOHASH, \
+     "which independent draws the search makes (0-255); the matrices stay the same: run "  \
+     "a spec again with another value to see how much of each sup estimate is the "        \
+     "search's luck (analysis/search_quality.py compares the two)"}
 /* The aim callback's slot for a tuple that is not in the last eval batch. */
 #define GPMC_SEARCH_FRESH SIZE_MAX
 
@@ -155,6 +168,10 @@ typedef struct {
      * starting points. 0: none. */
     size_t block_tied;
     uint32_t substream;   /* s0: the phases use substreams s0..s0+3 (s0+4: smooth) */
+    /* 0..GPMC_SEARCH_DRAWS_MAX: the run's substreams move by draws * STRIDE, so another
+     * value searches the same objective with independent draws (0: as before). s0 + 4
+     * must stay below the stride. */
+    uint32_t draws;
     /* nseeds tuples (each m x k row-major, one after another) the caller found another way
      * (the WDC: the best cells of the diagonal): evaluated after the angles, counted, and
      * starting points of the climb like the best tuples found. NULL: none. */

@@ -38,8 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { P_C0, P_C1, P_D0, P_STRIDE, P_KERNEL, P_PAIRS, P_SEARCH, P_ANGLES, P_BATCH, P_EPS,
-       P_STORE, NPARAMS };
+enum { P_C0, P_C1, P_D0, P_STRIDE, P_KERNEL, P_PAIRS, P_SEARCH, P_ANGLES,
+       P_BATCH, P_EPS, P_STORE, P_SEARCH_SEED, NPARAMS };
 
 static const gpmc_param_def params[] = {
     {"c0", GPMC_PARAM_INT, "2", 1, 1e4, NULL, 0, "input channels C0"},
@@ -60,6 +60,7 @@ static const gpmc_param_def params[] = {
      "thresholds: the summary reports P(eps_hat <= eps) for each"},
     {"store_matrices", GPMC_PARAM_BOOL, "false", 0, 1, NULL, GPMC_PARAM_NOHASH,
      "store every trial's filters (c1 x c0 x q) to rebuild W and recompute eps_hat offline"},
+    GPMC_SEARCH_SEED_PARAM,
 };
 
 enum { F_EPS_HAT, F_EPS_DIAG, F_EPS_RANDOM, F_DEV_MEAN, F_DEV_Q50, F_DEV_Q90, F_DEV_Q99,
@@ -240,7 +241,8 @@ static int cwdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_reco
     /* 2. The full matrix's search. */
     gpmc_search_plan plan = {.random = ws->pairs, .random_vals = ws->devr, .angles = ws->angles,
                              .angle_a = 0, .angle_b = 1, .search = ws->search,
-                             .tie = tie_diag, .substream = 1};
+                             .tie = tie_diag, .substream = 1,
+                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
     int st = gpmc_search_run(ws->srch, s, &plan);
     if (st != GPMC_OK)
         return st;

@@ -53,7 +53,8 @@
 #define BLOCK_TIED_SHARE 16
 
 enum {
-    P_ELL, P_N, P_P, P_ENSEMBLE, P_TUPLES, P_SEARCH, P_ANGLES, P_EPS, P_STORE, P_BATCH, NPARAMS
+    P_ELL, P_N, P_P, P_ENSEMBLE, P_TUPLES, P_SEARCH, P_ANGLES, P_EPS, P_STORE,
+    P_BATCH, P_SEARCH_SEED, NPARAMS
 };
 
 static const gpmc_param_def params[] = {
@@ -83,6 +84,7 @@ static const gpmc_param_def params[] = {
      "store every trial's B (ell x n) and C (ell x p) to recompute the values offline"},
     {"batch", GPMC_PARAM_INT, "128", 1, 4096, NULL, GPMC_PARAM_NOHASH,
      "tuples per batched evaluation (GEMM height); changes rounding only"},
+    GPMC_SEARCH_SEED_PARAM,
 };
 
 enum {
@@ -276,7 +278,8 @@ static int jwdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_reco
     gpmc_search_plan plan = {.random = ws->tuples, .random_vals = ws->devr,
                              .angles = ws->angles, .angle_a = 0, .angle_b = 1,
                              .search = ws->search, .tie = NULL,
-                             .block_tied = ws->search / BLOCK_TIED_SHARE, .substream = 1};
+                             .block_tied = ws->search / BLOCK_TIED_SHARE, .substream = 1,
+                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
     int st = gpmc_search_run(ws->srch, s, &plan);
     if (st != GPMC_OK)
         return st;

@@ -47,8 +47,9 @@
 #include <string.h>
 
 enum {
-    P_K, P_WIDTHS, P_TUPLES, P_ANGLES, P_SEARCH, P_SPAN, P_WDC_PAIRS, P_WDC_ANGLES,
-    P_WDC_SEARCH, P_WDC_FULL_MAX, P_WDC_DIAG, P_CELL_PAIRS, P_CELL_MAX, P_EPS, P_BATCH, NPARAMS
+    P_K, P_WIDTHS, P_TUPLES, P_ANGLES, P_SEARCH, P_SPAN, P_WDC_PAIRS,
+    P_WDC_ANGLES, P_WDC_SEARCH, P_WDC_FULL_MAX, P_WDC_DIAG, P_CELL_PAIRS, P_CELL_MAX, P_EPS,
+    P_BATCH, P_SEARCH_SEED, NPARAMS
 };
 
 #define MAX_DEPTH 8
@@ -90,6 +91,7 @@ static const gpmc_param_def params[] = {
      "thresholds: the summary reports P(eps_hat <= eps) for each"},
     {"batch", GPMC_PARAM_INT, "16", 1, 256, NULL, GPMC_PARAM_NOHASH,
      "tuples per batched evaluation; changes rounding only"},
+    GPMC_SEARCH_SEED_PARAM,
 };
 
 enum {
@@ -154,6 +156,11 @@ static const size_t tie6[6] = {0, 0, 2, 3, 4, 5}; /* x = y */
 static const size_t tie2[2] = {0, 0};
 
 static size_t psz(const gpmc_point *pt, size_t i) { return (size_t)gpmc_point_int_at(pt, i); }
+/* The substream offset of the point's search_seed (search.h, gpmc_search_plan.draws). */
+static uint32_t draws_offset(const gpmc_point *pt)
+{
+    return GPMC_SEARCH_DRAWS_STRIDE * (uint32_t)psz(pt, P_SEARCH_SEED);
+}
 
 /* width[0..depth] of the point; depth 0 if the list is longer than MAX_DEPTH. */
 static size_t point_widths(const gpmc_point *pt, size_t *width)
@@ -427,7 +434,8 @@ static int pieces_stage(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, double 
         return st;
     size_t n = psz(pt, P_CELL_PAIRS), random = (n + 3) / 4, angles = n / 8;
     gpmc_search_plan plan = {.random = random, .angles = angles, .angle_a = 0, .angle_b = 1,
-                             .search = n - random - angles, .tie = tie2, .substream = 100};
+                             .search = n - random - angles, .tie = tie2, .substream = 100,
+                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
     if ((st = gpmc_search_run(ws->psrch, s, &plan)) != GPMC_OK)
         return st;
     const double *bt;
@@ -458,7 +466,8 @@ static int r2_layer(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, size_t j, u
     gpmc_net_cells_set_layers(ws->cells, j);
     gpmc_search_plan plan = {.random = psz(pt, P_TUPLES), .angles = psz(pt, P_ANGLES),
                              .angle_a = 0, .angle_b = 1, .search = psz(pt, P_SEARCH),
-                             .tie = tie6, .substream = sub};
+                             .tie = tie6, .substream = sub,
+                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
     int st = gpmc_search_run(ws->srch, s, &plan);
     if (st != GPMC_OK)
         return st;
@@ -476,7 +485,8 @@ static int r2_layer(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, size_t j, u
     if ((st = span_batch(ws, j, 1, eps, wit, span)) != GPMC_OK)
         return st;
     *eps = fmax(*eps, e0);
-    gpmc_stream_substream(s, sub + 8);
+    /* the random span tuples move with the search's draws (search_seed) */
+    gpmc_stream_substream(s, sub + 8 + draws_offset(pt));
     for (size_t done = 0; done < ws->nspan;) {
         size_t nb = ws->nspan - done < ws->batch ? ws->nspan - done : ws->batch;
         for (size_t v = 0; v < 6; v++)
@@ -503,14 +513,15 @@ static int wdc_layer(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, size_t j, 
         gpmc_search_set_normals(ws->wsrch[j - 1], W, n);
         gpmc_search_plan plan = {.random = psz(pt, P_WDC_PAIRS), .angles = psz(pt, P_WDC_ANGLES),
                                  .angle_a = 0, .angle_b = 1, .search = psz(pt, P_WDC_SEARCH),
-                                 .tie = tie2, .substream = sub};
+                                 .tie = tie2, .substream = sub,
+                                 .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
         int st = gpmc_search_run(ws->wsrch[j - 1], s, &plan);
         if (st != GPMC_OK)
             return st;
         *out = gpmc_search_best(ws->wsrch[j - 1], 0, NULL);
         return GPMC_OK;
     }
-    gpmc_stream_substream(s, sub);
+    gpmc_stream_substream(s, sub + draws_offset(pt));
     double best = -1;
     for (size_t i = 0; i < psz(pt, P_WDC_DIAG); i++) {
         double dev;

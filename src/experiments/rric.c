@@ -50,7 +50,10 @@
 #define RRIC_MAX_DEPTH 16
 #define RRIC_MAX_WEIGHTS (UINT64_C(1) << 26) /* 512 MiB of doubles */
 
-enum { P_K, P_WIDTHS, P_M, P_MEAS, P_QUADS, P_SEARCH, P_ANGLES, P_CELLS, P_EPS, P_BATCH, NPARAMS };
+enum {
+    P_K, P_WIDTHS, P_M, P_MEAS, P_QUADS, P_SEARCH, P_ANGLES, P_CELLS, P_EPS,
+    P_BATCH, P_SEARCH_SEED, NPARAMS
+};
 
 static const gpmc_param_def params[] = {
     {"k", GPMC_PARAM_INT, "5", 1, 1024, NULL, 0, "latent dimension (input width of G)"},
@@ -77,6 +80,7 @@ static const gpmc_param_def params[] = {
      "thresholds: the summary reports P(eps_hat <= eps) for each"},
     {"batch", GPMC_PARAM_INT, "128", 1, 4096, NULL, GPMC_PARAM_NOHASH,
      "quadruples per batched evaluation (GEMM height); changes rounding only"},
+    GPMC_SEARCH_SEED_PARAM,
 };
 
 enum {
@@ -277,7 +281,8 @@ static int rric_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_reco
     /* 2. random quadruples (substream 1), angles (2), u = v (3), all (4). */
     gpmc_search_plan plan = {.random = ws->quads, .random_vals = ws->devr,
                              .angles = ws->angles, .angle_a = 0, .angle_b = 1,
-                             .search = ws->search, .tie = tie_same, .substream = 1};
+                             .search = ws->search, .tie = tie_same, .substream = 1,
+                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
     int st = gpmc_search_run(ws->srch, s, &plan);
     if (st != GPMC_OK)
         return st;

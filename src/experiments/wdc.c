@@ -56,8 +56,8 @@
 #include <string.h>
 
 enum {
-    P_N, P_K, P_ENSEMBLE, P_PAIRS, P_SEARCH, P_EPS, P_STORE, P_ANGLES, P_BATCH, P_MODE,
-    P_DIAG_CELLS, NPARAMS
+    P_N, P_K, P_ENSEMBLE, P_PAIRS, P_SEARCH, P_EPS, P_STORE, P_ANGLES, P_BATCH,
+    P_MODE, P_DIAG_CELLS, P_SEARCH_SEED, NPARAMS
 };
 
 enum { MODE_SEARCH, MODE_EXACT };
@@ -137,6 +137,7 @@ static const gpmc_param_def params[] = {
      "n = 28; ~3e5 candidates/s), eps_hat_diag is the x = y supremum itself, by enumerating the cells (src/"
      "numerics/wdc_cells.c; diag_exact = 1), its best cell seeds the pair climb and the "
      "diagonal's quarter of `search` goes to pairs; 0: never (search mode only)"},
+    GPMC_SEARCH_SEED_PARAM,
 };
 
 enum {
@@ -352,6 +353,7 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
                              .angles = ws->exact ? 0 : ws->angles, .angle_a = 0, .angle_b = 1,
                              .search = ws->exact ? 0 : ws->search,
                              .tie = ws->exact || ws->cells ? NULL : tie_diag, .substream = 1,
+                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED),
                              .seeds = ws->cells ? ws->xd : NULL, .nseeds = ws->cells ? 1 : 0,
                              .halve_every = WDC_HALVE_EVERY,
                              .flip_growth = WDC_FLIP_GROWTH,

@@ -756,6 +756,10 @@ static int plan_check(const gpmc_search *s, const gpmc_search_plan *pl, int *ang
                           "block_tied %zu needs blocks, no tie, vectors angle_a != angle_b "
                           "and at most search / blocks (%zu / %zu)",
                           pl->block_tied, pl->search, s->nbl);
+    if (pl->draws > GPMC_SEARCH_DRAWS_MAX || pl->substream > GPMC_SEARCH_DRAWS_STRIDE - 5)
+        return gpmc_error(GPMC_EINVAL, "search", "draws %u (at most %d), substream %u (below %u)",
+                          (unsigned)pl->draws, GPMC_SEARCH_DRAWS_MAX, (unsigned)pl->substream,
+                          (unsigned)(GPMC_SEARCH_DRAWS_STRIDE - 4));
     if (!(pl->halve_every >= 0 && pl->halve_every < 1))
         return gpmc_error(GPMC_EINVAL, "search", "halve_every %g is not in [0, 1)",
                           pl->halve_every);
@@ -794,11 +798,12 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
     s->flip_growth = pl->flip_growth;
     s->main_pool.len = s->tied_pool.len = 0;
     gsl_rng *r = stream->r;
+    uint32_t s0 = pl->substream + pl->draws * GPMC_SEARCH_DRAWS_STRIDE;
 
-    gpmc_stream_substream(stream, pl->substream);
+    gpmc_stream_substream(stream, s0);
     if ((st = phase_random(s, r, pl->random, id, &s->main_pool, pl->random_vals)) != GPMC_OK)
         return st;
-    gpmc_stream_substream(stream, pl->substream + 1);
+    gpmc_stream_substream(stream, s0 + 1);
     if ((st = phase_angles(s, r, pl, angles_tied)) != GPMC_OK)
         return st;
 
@@ -817,7 +822,7 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
     sfree -= ssmooth;
     if ((st = phase_seeds(s, pl)) != GPMC_OK)
         return st;
-    gpmc_stream_substream(stream, pl->substream + 2); /* the tied or the block-tied stages */
+    gpmc_stream_substream(stream, s0 + 2); /* the tied or the block-tied stages */
     /* the tied pool keeps the tied tuples of the angle phase */
     if (stied > 0 && (st = fresh_then_climb(s, r, &s->tied_pool, stied, pl->tie)) != GPMC_OK)
         return st;
@@ -828,11 +833,11 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
                 return st;
     }
     if (pl->smooth_starts > 0) {
-        gpmc_stream_substream(stream, pl->substream + 4);
+        gpmc_stream_substream(stream, s0 + 4);
         if ((st = phase_smooth(s, r, pl)) != GPMC_OK)
             return st;
     }
-    gpmc_stream_substream(stream, pl->substream + 3);
+    gpmc_stream_substream(stream, s0 + 3);
     if (s->tied.val >= 0) {
         const double *t[GPMC_SEARCH_MAX_TUPLE];
         for (size_t j = 0; j < s->m; j++)

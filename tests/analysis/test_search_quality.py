@@ -62,3 +62,35 @@ def test_curve_divides_every_budget_by_the_largest(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert "search 100 / 3000: median 0.6000 worst 0.5000" in lines[-2]
     assert "search 1000 / 3000: median 0.8000 worst 0.7500" in lines[-1]
+
+
+def test_search_seeds_compare_the_largest_budget_with_itself(tmp_path, capsys):
+    # two budgets x two independent search draws (search_seed) on the same T = 3 matrices
+    axes = [("search", [100, 3000]), ("search_seed", [0, 1])]
+    eps = np.array([[0.9, 0.5, 1.0],    # 100, seed 0
+                    [0.8, 0.9, 0.6],    # 100, seed 1
+                    [1.0, 1.0, 1.0],    # 3000, seed 0
+                    [0.9, 1.2, 1.0]])   # 3000, seed 1
+    p = fixtures.write_run(tmp_path / "s.h5", "wdc", axes, {"eps_hat": eps})
+    hi, seeds, self_r, best_r = search_quality.spread(str(p))
+    assert hi == 3000 and seeds == [0, 1]
+    # seed 1's largest budget over seed 0's, per matrix (the reverse, 1.11 / 0.83 / 1, or
+    # a ratio of the seeds' maxima, differ)
+    np.testing.assert_allclose(self_r[1], [0.9, 1.2, 1.0])
+    # each draw's small budget over the better of the two large ones: 0.5 / 1.2 on the
+    # second matrix (its own large budget would give 0.5, and seed 1's 0.9 / 1.0 = 0.9)
+    np.testing.assert_allclose(best_r[100], [0.9, 0.5 / 1.2, 1.0, 0.8, 0.75, 0.6])
+    assert search_quality.main([str(p)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    # the own-budget ratios per draw: 0.9, 0.5, 1 and 0.8/0.9, 0.75, 0.6
+    assert "search 100 / 3000: median 0.8194 worst 0.5000" in lines[-3]
+    assert "(3 matrices x 2 seeds, 5 below 0.93)" in lines[-3]
+    assert "search_seed 1 / 0: median 1.0000 min 0.9000 max 1.2000" in lines[-2]
+    assert "(3 matrices, 1 below 0.93, 1 above 1/0.93)" in lines[-2]
+    assert "search 100 / best of 3000 over search_seed 0, 1: median 0.7750 worst 0.4167" \
+        in lines[-1] and "(3 matrices x 2 seeds, 5 below 0.93)" in lines[-1]
+
+
+def test_one_search_seed_adds_nothing(tmp_path):
+    p = _write(tmp_path / "q.h5")
+    assert search_quality.spread(str(p)) is None

@@ -48,7 +48,7 @@ static const gpmc_experiment *const E = &gpmc_exp_rric;
 /* ---- driving the experiment -------------------------------------------------------- */
 
 typedef struct {
-    long k, m, quads, search, angles, cells, batch;
+    long k, m, quads, search, angles, cells, batch, search_seed;
     long widths[MAXW];
     size_t nw;
     gpmc_measure_kind kind;
@@ -75,6 +75,7 @@ static void make_values(const config *c, gpmc_value *v)
     v[param("angles")].num = (double)c->angles;
     v[param("span_cells")].num = (double)c->cells;
     v[param("batch")].num = (double)c->batch;
+    v[param("search_seed")].num = (double)c->search_seed;
     gpmc_value *w = &v[param("widths")];
     w->len = c->nw;
     for (size_t i = 0; i < c->nw; i++)
@@ -536,9 +537,19 @@ static void test_reproducible(void **state)
         assert_memory_equal(&a.rec.data[a.lay.offset[field(same[i])]],
                             &d.rec.data[d.lay.offset[field(same[i])]], sizeof(double));
     assert_true(exp_get(&d, "quads_evaluated") == 300 + 32 + 50);
+    /* another search_seed: the same G and A (not hashed), other random quadruples */
+    config c3 = c;
+    c3.search_seed = 1;
+    run e;
+    run_open(&e, &c3);
+    exp_trial(&e, 9, 4);
+    assert_true(exp_get(&e, "eps_hat_random") != exp_get(&a, "eps_hat_random"));
+    assert_true(exp_get(&e, "quads_evaluated") == exp_get(&a, "quads_evaluated"));
+    assert_true(E->params[param("search_seed")].flags & GPMC_PARAM_NOHASH);
     exp_close(&a);
     exp_close(&b);
     exp_close(&d);
+    exp_close(&e);
 }
 
 int main(void)

@@ -9,7 +9,8 @@
  *    and the search gets close to the supremum; the budgets add up;
  *  - the tie {0, 0, 2}: the objective sees one pointer for x and y, the tied witness has
  *    y = x bitwise, and its value is at most sup over x = y (2 relu(x.c) + 1 <= 1 + 2 c);
- *  - the same stream gives the same bests, bitwise; a bad plan is refused;
+ *  - the same stream gives the same bests, bitwise; a bad plan is refused; another
+ *    plan.draws is another reproducible set of draws;
  *  - blocks: on pairs in R^{2+3} whose value depends on each block's direction only,
  *    every tuple the objective sees has each block at norm 1/sqrt(2); the angle phase
  *    reaches the mixed-angle supremum (block A antipodal, block B parallel), which a
@@ -167,6 +168,50 @@ static void test_reproducible_and_plan(void **state)
     f.plan.smooth_starts = 0;
     f.plan.angle_b = 0; /* the stratified angle needs two vectors */
     assert_int_equal(gpmc_search_run(f.s, &f.st, &f.plan), GPMC_EINVAL);
+    close_fixture(&f);
+}
+
+/* One run of f's plan from the start of its stream: the best tuple and the tied best. */
+static void run_best(fixture *f, double *tup, double *tied)
+{
+    gpmc_rng_seek(f->st.r, 3, 5, 0, 0);
+    assert_int_equal(gpmc_search_run(f->s, &f->st, &f->plan), GPMC_OK);
+    const double *t;
+    *tied = gpmc_search_best(f->s, 1, NULL);
+    gpmc_search_best(f->s, 0, &t);
+    memcpy(tup, t, 3 * K * sizeof(double));
+}
+
+/* plan.draws (the experiments' search_seed): another value is another, reproducible set
+ * of draws, apart from every substream below the stride: with draws mapped to s0 + draws
+ * (a plausible wrong variant), (s0 = 1, draws = 1) would be (s0 = 2, draws = 0) bitwise. */
+static void test_draws(void **state)
+{
+    (void)state;
+    fixture f;
+    open_fixture(&f, 500);
+    double t0[3 * K], t1[3 * K], t1b[3 * K], t2[3 * K], d0, d1, d1b, d2;
+    run_best(&f, t0, &d0);
+    f.plan.draws = 1;
+    run_best(&f, t1, &d1);
+    run_best(&f, t1b, &d1b);
+    assert_memory_equal(t1, t1b, sizeof t1); /* reproducible */
+    assert_true(d1 == d1b);
+    assert_memory_not_equal(t0, t1, sizeof t0); /* independent of draws 0 */
+    f.plan.draws = 0, f.plan.substream = 2;
+    run_best(&f, t2, &d2);
+    assert_memory_not_equal(t1, t2, sizeof t1);
+    /* both still climb towards the supremum 3 */
+    assert_true(toy_value(&f.o, t0, t0 + K, t0 + 2 * K) > 2.5);
+    assert_true(toy_value(&f.o, t1, t1 + K, t1 + 2 * K) > 2.5);
+    f.plan.substream = 1, f.plan.draws = GPMC_SEARCH_DRAWS_MAX;
+    assert_int_equal(gpmc_search_run(f.s, &f.st, &f.plan), GPMC_OK);
+    f.plan.draws = GPMC_SEARCH_DRAWS_MAX + 1;
+    assert_int_equal(gpmc_search_run(f.s, &f.st, &f.plan), GPMC_EINVAL);
+    f.plan.draws = 0, f.plan.substream = GPMC_SEARCH_DRAWS_STRIDE - 4; /* s0 + 4 = stride */
+    assert_int_equal(gpmc_search_run(f.s, &f.st, &f.plan), GPMC_EINVAL);
+    f.plan.substream = GPMC_SEARCH_DRAWS_STRIDE - 5;
+    assert_int_equal(gpmc_search_run(f.s, &f.st, &f.plan), GPMC_OK);
     close_fixture(&f);
 }
 
@@ -564,6 +609,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_close_to_sup),
         cmocka_unit_test(test_reproducible_and_plan),
+        cmocka_unit_test(test_draws),
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_block_tied),
         cmocka_unit_test(test_halve),

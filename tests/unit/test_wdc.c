@@ -42,7 +42,7 @@ static const gpmc_experiment *const E = &gpmc_exp_wdc;
 /* ---- driving the experiment -------------------------------------------------------- */
 
 typedef struct {
-    long n, k, pairs, search, angles, batch, diag_cells;
+    long n, k, pairs, search, angles, batch, diag_cells, search_seed;
     int truncated, store, exact;
 } config;
 
@@ -68,6 +68,7 @@ static void make_values(const config *c, gpmc_value *v)
     v[param("store_matrices")].num = c->store;
     v[param("search_mode")].num = c->exact;
     v[param("diag_cells")].num = (double)c->diag_cells; /* 0 (no cells) unless a test sets it */
+    v[param("search_seed")].num = (double)c->search_seed;
     gpmc_value *eps = &v[param("eps")];
     eps->len = 4;
     eps->list[0] = 0.05, eps->list[1] = 0.1, eps->list[2] = 0.2, eps->list[3] = 0.5;
@@ -95,6 +96,7 @@ static void test_table(void **state)
     assert_true(E->params[param("pairs")].flags & GPMC_PARAM_NOHASH);
     assert_true(E->params[param("search")].flags & GPMC_PARAM_NOHASH);
     assert_true(E->params[param("search_mode")].flags & GPMC_PARAM_NOHASH);
+    assert_true(E->params[param("search_seed")].flags & GPMC_PARAM_NOHASH);
     assert_int_equal(E->params[param("search_mode")].type, GPMC_PARAM_CHOICE);
     assert_string_equal(E->params[param("search_mode")].choices, "search|exact");
     assert_string_equal(E->params[param("search_mode")].def, "search");
@@ -477,6 +479,21 @@ static void test_reproducible(void **state)
     exp_trial(&r2, 3, 5);
     assert_memory_equal(w5, exp_arr(&r2, "W"), 80 * 6 * sizeof(double));
     exp_close(&r2);
+
+    /* Another search_seed (not hashed): the same W and budgets, other draws: the random
+     * pairs' maximum and the witness move. */
+    config c3 = c;
+    c3.search_seed = 1;
+    run r3;
+    run_open(&r3, &c3);
+    exp_trial(&r3, 3, 4);
+    assert_memory_equal(first + off_w, exp_arr(&r3, "W"), 80 * 6 * sizeof(double));
+    const size_t *o3 = r3.lay.offset; /* the same layout as the first run's */
+    assert_true(exp_get(&r3, "pairs_evaluated") == first[o3[field("pairs_evaluated")]]);
+    assert_true(exp_get(&r3, "eps_hat_random") != first[o3[field("eps_hat_random")]]);
+    assert_memory_not_equal(first + o3[field("witness_x")], exp_arr(&r3, "witness_x"),
+                            6 * sizeof(double));
+    exp_close(&r3);
     free(first);
     free(w5);
 }
