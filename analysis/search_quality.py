@@ -22,6 +22,18 @@ import numpy as np
 import gpmc_h5
 
 
+def combinations(grid, others):
+    """(values of the keys `others`, mask of the grid points that have them) for every
+    combination of those keys in the grid, in sorted order."""
+    npts = len(np.asarray(grid['search']))
+    keys = sorted({tuple(np.asarray(grid[k])[p] for k in others) for p in range(npts)})
+    for key in keys:
+        sel = np.ones(npts, bool)
+        for k, v in zip(others, key):
+            sel &= np.asarray(grid[k]) == v
+        yield dict(zip(others, key)), sel
+
+
 def curve(path, field='eps_hat'):
     """{budget: [(combination, ratios to the largest budget)]} for every budget below the
     largest, and the largest budget."""
@@ -36,18 +48,14 @@ def curve(path, field='eps_hat'):
     hi = budgets[-1]
     others = [k for k in grid if k != 'search']
     vals = np.asarray(d.trials[field], dtype=float)
-    keys = sorted({tuple(np.asarray(grid[k])[p] for k in others) for p in range(len(s))})
     out = {b: [] for b in budgets[:-1]}
-    for key in keys:
-        sel = np.ones(len(s), bool)
-        for k, v in zip(others, key):
-            sel &= np.asarray(grid[k]) == v
+    for key, sel in combinations(grid, others):
         top = np.where(sel & (s == hi))[0]
         for b in budgets[:-1]:
             a = np.where(sel & (s == b))[0]
             if len(a) != 1 or len(top) != 1:
-                raise SystemExit(f"{path}: {dict(zip(others, key))} is not one point per budget")
-            out[b].append((dict(zip(others, key)), vals[a[0]] / vals[top[0]]))
+                raise SystemExit(f"{path}: {key} is not one point per budget")
+            out[b].append((key, vals[a[0]] / vals[top[0]]))
     return out, int(hi)
 
 
@@ -76,19 +84,13 @@ def spread(path, field='eps_hat'):
     hi = budgets[-1]
     others = [k for k in grid if k not in ('search', 'search_seed')]
     vals = np.asarray(d.trials[field], dtype=float)
-    keys = sorted({tuple(np.asarray(grid[k])[p] for k in others) for p in range(len(s))})
     self_r = {sd: [] for sd in seeds[1:]}
     best_r = {b: [] for b in budgets[:-1]}
-    for key in keys:
-        sel = np.ones(len(s), bool)
-        for k, v in zip(others, key):
-            sel &= np.asarray(grid[k]) == v
-
+    for key, sel in combinations(grid, others):
         def at(b, sd):
             i = np.where(sel & (s == b) & (seed == sd))[0]
             if len(i) != 1:
-                raise SystemExit(f"{path}: {dict(zip(others, key))} is not one point per "
-                                 f"budget and search_seed")
+                raise SystemExit(f"{path}: {key} is not one point per budget and search_seed")
             return vals[i[0]]
         top = {sd: at(hi, sd) for sd in seeds}
         for sd in seeds[1:]:

@@ -99,6 +99,17 @@
      "which independent draws the search makes (0-255); the matrices stay the same: run "  \
      "a spec again with another value to see how much of each sup estimate is the "        \
      "search's luck (analysis/search_quality.py compares the two)"}
+/* The draws of an experiment's point: its search_seed parameter at index `param`. */
+static inline uint32_t gpmc_search_draws(const gpmc_point *pt, size_t param)
+{
+    return (uint32_t)gpmc_point_int_at(pt, param);
+}
+/* Substream s of a caller's draws set `draws`: where the search puts its phases, and
+ * where a caller puts its own search-like draws so that they move with search_seed. */
+static inline uint32_t gpmc_search_substream(uint32_t s, uint32_t draws)
+{
+    return s + draws * GPMC_SEARCH_DRAWS_STRIDE;
+}
 /* The aim callback's slot for a tuple that is not in the last eval batch. */
 #define GPMC_SEARCH_FRESH SIZE_MAX
 

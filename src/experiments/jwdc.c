@@ -279,7 +279,7 @@ static int jwdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_reco
                              .angles = ws->angles, .angle_a = 0, .angle_b = 1,
                              .search = ws->search, .tie = NULL,
                              .block_tied = ws->search / BLOCK_TIED_SHARE, .substream = 1,
-                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
+                             .draws = gpmc_search_draws(pt, P_SEARCH_SEED)};
     int st = gpmc_search_run(ws->srch, s, &plan);
     if (st != GPMC_OK)
         return st;

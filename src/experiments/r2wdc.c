@@ -156,11 +156,6 @@ static const size_t tie6[6] = {0, 0, 2, 3, 4, 5}; /* x = y */
 static const size_t tie2[2] = {0, 0};
 
 static size_t psz(const gpmc_point *pt, size_t i) { return (size_t)gpmc_point_int_at(pt, i); }
-/* The substream offset of the point's search_seed (search.h, gpmc_search_plan.draws). */
-static uint32_t draws_offset(const gpmc_point *pt)
-{
-    return GPMC_SEARCH_DRAWS_STRIDE * (uint32_t)psz(pt, P_SEARCH_SEED);
-}
 
 /* width[0..depth] of the point; depth 0 if the list is longer than MAX_DEPTH. */
 static size_t point_widths(const gpmc_point *pt, size_t *width)
@@ -435,7 +430,7 @@ static int pieces_stage(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, double 
     size_t n = psz(pt, P_CELL_PAIRS), random = (n + 3) / 4, angles = n / 8;
     gpmc_search_plan plan = {.random = random, .angles = angles, .angle_a = 0, .angle_b = 1,
                              .search = n - random - angles, .tie = tie2, .substream = 100,
-                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
+                             .draws = gpmc_search_draws(pt, P_SEARCH_SEED)};
     if ((st = gpmc_search_run(ws->psrch, s, &plan)) != GPMC_OK)
         return st;
     const double *bt;
@@ -467,7 +462,7 @@ static int r2_layer(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, size_t j, u
     gpmc_search_plan plan = {.random = psz(pt, P_TUPLES), .angles = psz(pt, P_ANGLES),
                              .angle_a = 0, .angle_b = 1, .search = psz(pt, P_SEARCH),
                              .tie = tie6, .substream = sub,
-                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
+                             .draws = gpmc_search_draws(pt, P_SEARCH_SEED)};
     int st = gpmc_search_run(ws->srch, s, &plan);
     if (st != GPMC_OK)
         return st;
@@ -486,7 +481,7 @@ static int r2_layer(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, size_t j, u
         return st;
     *eps = fmax(*eps, e0);
     /* the random span tuples move with the search's draws (search_seed) */
-    gpmc_stream_substream(s, sub + 8 + draws_offset(pt));
+    gpmc_stream_substream(s, gpmc_search_substream(sub + 8, gpmc_search_draws(pt, P_SEARCH_SEED)));
     for (size_t done = 0; done < ws->nspan;) {
         size_t nb = ws->nspan - done < ws->batch ? ws->nspan - done : ws->batch;
         for (size_t v = 0; v < 6; v++)
@@ -514,14 +509,14 @@ static int wdc_layer(r2_ws *ws, gpmc_stream *s, const gpmc_point *pt, size_t j, 
         gpmc_search_plan plan = {.random = psz(pt, P_WDC_PAIRS), .angles = psz(pt, P_WDC_ANGLES),
                                  .angle_a = 0, .angle_b = 1, .search = psz(pt, P_WDC_SEARCH),
                                  .tie = tie2, .substream = sub,
-                                 .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
+                                 .draws = gpmc_search_draws(pt, P_SEARCH_SEED)};
         int st = gpmc_search_run(ws->wsrch[j - 1], s, &plan);
         if (st != GPMC_OK)
             return st;
         *out = gpmc_search_best(ws->wsrch[j - 1], 0, NULL);
         return GPMC_OK;
     }
-    gpmc_stream_substream(s, sub + draws_offset(pt));
+    gpmc_stream_substream(s, gpmc_search_substream(sub, gpmc_search_draws(pt, P_SEARCH_SEED)));
     double best = -1;
     for (size_t i = 0; i < psz(pt, P_WDC_DIAG); i++) {
         double dev;

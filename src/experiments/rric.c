@@ -282,7 +282,7 @@ static int rric_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_reco
     gpmc_search_plan plan = {.random = ws->quads, .random_vals = ws->devr,
                              .angles = ws->angles, .angle_a = 0, .angle_b = 1,
                              .search = ws->search, .tie = tie_same, .substream = 1,
-                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED)};
+                             .draws = gpmc_search_draws(pt, P_SEARCH_SEED)};
     int st = gpmc_search_run(ws->srch, s, &plan);
     if (st != GPMC_OK)
         return st;

@@ -353,7 +353,7 @@ static int wdc_trial(const gpmc_point *pt, gpmc_stream *s, void *wsp, gpmc_recor
                              .angles = ws->exact ? 0 : ws->angles, .angle_a = 0, .angle_b = 1,
                              .search = ws->exact ? 0 : ws->search,
                              .tie = ws->exact || ws->cells ? NULL : tie_diag, .substream = 1,
-                             .draws = (uint32_t)gpmc_point_int_at(pt, P_SEARCH_SEED),
+                             .draws = gpmc_search_draws(pt, P_SEARCH_SEED),
                              .seeds = ws->cells ? ws->xd : NULL, .nseeds = ws->cells ? 1 : 0,
                              .halve_every = WDC_HALVE_EVERY,
                              .flip_growth = WDC_FLIP_GROWTH,

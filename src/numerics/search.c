@@ -798,7 +798,7 @@ int gpmc_search_run(gpmc_search *s, gpmc_stream *stream, const gpmc_search_plan 
     s->flip_growth = pl->flip_growth;
     s->main_pool.len = s->tied_pool.len = 0;
     gsl_rng *r = stream->r;
-    uint32_t s0 = pl->substream + pl->draws * GPMC_SEARCH_DRAWS_STRIDE;
+    uint32_t s0 = gpmc_search_substream(pl->substream, pl->draws);
 
     gpmc_stream_substream(stream, s0);
     if ((st = phase_random(s, r, pl->random, id, &s->main_pool, pl->random_vals)) != GPMC_OK)
